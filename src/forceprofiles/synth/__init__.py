@@ -1,0 +1,1 @@
+"""The synthetic multi-force world: the embedded default data and the yardstick."""
