@@ -1,0 +1,48 @@
+"""Shared fixtures: small synthetic worlds generated once per test session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from forceprofiles import reference
+from forceprofiles.synth.world import WorldSpec
+from forceprofiles.synth.writer import generate_world
+
+POSTGRES_ADMIN_DSN = os.environ.get("FORCEPROFILES_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# Twelve months of the nine forces at 2% of real volume: enough rows for the realism tests.
+YEAR_WORLD = WorldSpec(forces=reference.NINE_FORCES, start="2025-04", end="2026-03", scale=0.02, seed=7)
+
+
+@pytest.fixture(scope="session")
+def year_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A nine-force, twelve-month world on disk (file drops only)."""
+    out = tmp_path_factory.mktemp("year_world")
+    generate_world(YEAR_WORLD, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database on the loopback server; its DSN."""
+    psycopg = pytest.importorskip("psycopg")
+    name = f"fp_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:  # pragma: no cover - depends on the machine
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_DSN}: {error}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield dsn
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
