@@ -451,7 +451,7 @@ def _validate_embedding(layout: FeedLayout, spec: FileSpec, where: _Where) -> No
         raise key.error("overflow", f"{embedding.overflow!r} is not a file kind carrying {embedding.entity}")
     if embedding.style == "wide":
         parent_names = set(layout.columns[spec.entity].values())
-        clashes = parent_names & set(_wide_columns(layout, embedding))
+        clashes = parent_names & set(wide_columns(layout, embedding))
         if clashes:
             raise key.error("column", f"wide columns clash with parent columns: {sorted(clashes)}")
 
@@ -933,7 +933,8 @@ def _wide_column(embedding: Embedding, prefix: str, slot: int, column: str) -> s
     return embedding.column_pattern.format(prefix=prefix, slot=slot, column=column)
 
 
-def _wide_columns(layout: FeedLayout, embedding: Embedding) -> list[str]:
+def wide_columns(layout: FeedLayout, embedding: Embedding) -> list[str]:
+    """Every numbered column a wide layout adds to its parent file, in file order."""
     child_map = layout.columns[embedding.entity]
     return [_wide_column(embedding, prefix, slot, child_map[c])
             for _, prefix in _group_keys(embedding)
