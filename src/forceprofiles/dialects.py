@@ -465,6 +465,8 @@ def _is_blank(value: Any) -> bool:
     """Missing in any of the ways files and frames say it: None, NaN, NA, NaT, ''."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
+    if type(value) is str:
+        return value == ""
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and value == ""
@@ -472,6 +474,8 @@ def _is_blank(value: Any) -> bool:
 
 def _token(value: Any) -> str:
     """A raw value as text, so that '1' from CSV and 1 from JSON or Parquet compare equal."""
+    if type(value) is str:
+        return value
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, (int, np.integer)):
@@ -961,11 +965,12 @@ def _embed(canonical: dict[str, pd.DataFrame], spec: FileSpec, layout: FeedLayou
         return data, {key: "json" for key in data}, overflow
     data, types = {}, {}
     for group, prefix in _group_keys(embedding):
+        per_parent = [placed.get((p, group), []) for p in range(len(parents))]
         for slot in range(1, embedding.slots + 1):
+            in_slot = [held_children[slot - 1] if len(held_children) >= slot else None for held_children in per_parent]
             for c in held:
                 name = _wide_column(embedding, prefix, slot, child_map[c])
-                data[name] = [wire[c][placed[(p, group)][slot - 1]] if len(placed[(p, group)]) >= slot else None
-                              for p in range(len(parents))]
+                data[name] = [None if i is None else wire[c][i] for i in in_slot]
                 types[name] = child_codecs[c].wire_type
     return data, types, overflow
 
@@ -1015,26 +1020,33 @@ def _serialise(table: _WireTable) -> bytes:
     return _parquet_bytes(table)
 
 
-def _csv_field(value: Any, fmt: FileFormat) -> str:
-    """One CSV field. Quoting is done here, not by the csv module, which leaves a lone '\\r'
-    unquoted when the line terminator is '\\n' and so splits the record on reading."""
+def _csv_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
     if value is None:
-        text = ""
-    elif isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, (list, dict)):
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    else:
-        text = _token(value)
-    special = fmt.delimiter in text or '"' in text or "\r" in text or "\n" in text
-    if fmt.quoting == "all" or special:
-        return '"' + text.replace('"', '""') + '"'
-    return text
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _token(value)
+
+
+def _csv_column(values: list[Any], fmt: FileFormat) -> list[str]:
+    """One column's CSV fields. Quoting is done here, not by the csv module, which leaves a lone
+    '\r' unquoted when the line terminator is '\n' and so splits the record on reading."""
+    texts = [_csv_text(v) for v in values]
+    if fmt.quoting == "all":
+        return ['"' + t.replace('"', '""') + '"' for t in texts]
+    special = re.compile("[" + re.escape(fmt.delimiter + '"\r\n') + "]")
+    return ['"' + t.replace('"', '""') + '"' if special.search(t) else t for t in texts]
 
 
 def _csv_bytes(table: _WireTable, fmt: FileFormat) -> bytes:
-    lines = [fmt.delimiter.join(_csv_field(name, fmt) for name in table.data)]
-    lines.extend(fmt.delimiter.join(_csv_field(v, fmt) for v in row) for row in table.rows())
+    header = _csv_column(list(table.data), fmt)
+    columns = [_csv_column(values, fmt) for values in table.data.values()]
+    lines = [fmt.delimiter.join(header)]
+    lines.extend(fmt.delimiter.join(row) for row in zip(*columns))
     text = "".join(line + fmt.line_terminator for line in lines)
     return text.encode(fmt.encoding, errors="replace" if fmt.unencodable == "replace" else "strict")
 
@@ -1398,9 +1410,10 @@ def _unnest(raw: _RawTable, layout: FeedLayout, embedding: Embedding, inherited:
     group_column = child_map[embedding.group_by] if embedding.group_by else None
     records: list[dict[str, Any]] = []
     rows: list[int] = []
+    arrays = {key: _column_or_none(raw.frame, key) for _, key in _group_keys(embedding)}
     for position in range(raw.n_rows):
         for group, key in _group_keys(embedding):
-            value = raw.frame[key].iat[position] if key in raw.frame.columns else None
+            value = arrays[key][position]
             if _is_blank(value):
                 continue
             if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
@@ -1432,7 +1445,8 @@ def _unwiden(raw: _RawTable, layout: FeedLayout, embedding: Embedding, inherited
             present = [name for name in names if name in raw.frame.columns]
             if not present:
                 continue
-            taken = raw.frame[present].map(lambda v: not _is_blank(v)).any(axis=1)
+            cells = raw.frame[present]
+            taken = (cells.notna() & cells.ne("")).any(axis=1)
             rows = [i for i, used in enumerate(taken.tolist()) if used]
             if not rows:
                 continue
