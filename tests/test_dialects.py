@@ -604,3 +604,28 @@ def test_postgres_month_replace_is_idempotent(pg_schema: str) -> None:
 def test_postgres_missing_table_is_a_file_error(pg_schema: str) -> None:
     with pytest.raises(ExtractFileError, match=rf"postgres:{pg_schema}.visor_nominals: table does not exist"):
         read_extract_postgres(POSTGRES, pg_schema, "visor", load_dialect("niche"), "2024-03")
+
+
+def test_writer_accepts_loosely_typed_frames(tmp_path: Path) -> None:
+    """pandas' default str dtype, python dates and nanosecond timestamps all encode the same."""
+    frames = visor_frames()
+    loose = frames["nominals"].copy()
+    loose["surname"] = loose["surname"].astype("str")
+    loose["registered_on"] = [d.date() for d in loose["registered_on"]]
+    loose["updated_at"] = loose["updated_at"].astype("datetime64[ns]")
+    dialect = load_dialect("niche")
+    strict_paths = write_extract(frames, "visor", dialect, tmp_path / "strict")
+    loose_paths = write_extract({"nominals": loose}, "visor", dialect, tmp_path / "loose")
+    assert strict_paths[0].read_bytes() == loose_paths[0].read_bytes()
+
+
+def test_unknown_canonical_code_is_written_verbatim_and_flagged_on_read(tmp_path: Path) -> None:
+    frames = missing_frames()
+    frames["episodes"].loc[0, "risk_grade"] = "urgent"
+    dialect = load_dialect("niche")
+    write_extract(frames, "missing", dialect, tmp_path)
+    assert b",urgent," in (tmp_path / "misper_episodes.csv").read_bytes()
+    episodes = read_extract(tmp_path, "missing", dialect).frames["episodes"]
+    row = episodes[episodes["episode_ref"] == "MP-0000"].iloc[0]
+    assert row["risk_grade"] is None
+    assert row["_decode_errors"].startswith("risk_grade: 'urgent' is not in the niche risk_grade code list")
