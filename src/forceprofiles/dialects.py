@@ -418,10 +418,13 @@ def _validate_feed(layout: FeedLayout, where: _Where) -> None:
     names = [spec.file_name for spec in layout.files]
     if len(set(kinds)) != len(kinds) or len(set(names)) != len(names):
         raise where.error("files", "file kinds and file names must be unique within a feed")
-    carried = {spec.entity for spec in layout.files} | {spec.embedding.entity for spec in layout.files if spec.embedding}
+    overflow = layout.overflow_kinds()
+    carriers = [spec.entity for spec in layout.files if spec.kind not in overflow]
+    carriers += [spec.embedding.entity for spec in layout.files if spec.embedding]
     for entity in contract.entities(feed):
-        if entity not in carried:
-            raise where.error("files", f"no file carries entity {entity!r}")
+        if carriers.count(entity) != 1:
+            raise where.error("files", f"entity {entity!r} must be carried by exactly one file or embedding "
+                                       f"(plus its overflow file), found {carriers.count(entity)}")
     for i, spec in enumerate(layout.files):
         if spec.entity not in layout.columns:
             raise where.error(f"files[{i}].entity", f"{spec.entity!r} is not an entity of {feed}")
@@ -1188,6 +1191,7 @@ class _RawTable:
     frame: pd.DataFrame
     source_rows: list[int]
     row_errors: list[list[str]]
+    location: str = ""
 
     @property
     def n_rows(self) -> int:
@@ -1201,7 +1205,7 @@ def _parse_file(path: Path, data: bytes, spec: FileSpec) -> _RawTable:
         frame, rows, errors = _parse_jsonl(path, data, spec.format)
     else:
         frame, rows, errors = _parse_parquet(path, data)
-    return _RawTable(spec, path.name, frame, rows, errors)
+    return _RawTable(spec, path.name, frame, rows, errors, location=str(path))
 
 
 def _decode_text(path: Path, data: bytes, fmt: FileFormat) -> str:
@@ -1316,7 +1320,7 @@ def _check_required_columns(raw: _RawTable, layout: FeedLayout) -> None:
     missing = [f"{mapping[f.name]} ({f.name})" for f in contract.fields(layout.feed, raw.spec.entity)
                if f.required and mapping[f.name] not in raw.frame.columns]
     if missing:
-        raise ExtractFileError(raw.source, f"missing required columns: {', '.join(missing)}")
+        raise ExtractFileError(raw.location or raw.source, f"missing required columns: {', '.join(missing)}")
 
 
 def _decode_entity(parts: list[_RawPart], layout: FeedLayout, entity: str, dialect: Dialect) -> pd.DataFrame:
