@@ -1,0 +1,189 @@
+"""The monthly Force Profiles job: thin Airflow glue over ``forceprofiles.pipeline``.
+
+Every task calls one ``forceprofiles`` function and returns a small JSON summary (statuses and
+row counts, never records). The same work runs without Airflow as ``forceprofiles run``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task, task_group
+
+from forceprofiles import contract, pipeline, settings
+
+DAG_ID = "force_profiles_monthly"
+TIMEZONE = "Europe/London"
+# The run for month M starts at 06:00 on the 2nd of M+1 (London time), giving forces the 1st to
+# deliver. The data interval runs from 06:00 on the 2nd of M to 06:00 on the 2nd of M+1, so it
+# always starts in the month it covers: report month = the London month of the interval start.
+SCHEDULE = CronDataIntervalTimetable("0 6 2 * *", timezone=TIMEZONE)
+START_DATE = datetime(2023, 11, 2, 6, 0, tzinfo=pipeline.LONDON)
+
+# The one-slot pool that serialises every writer of the DuckDB warehouse file (stage 3).
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+DOC_MD = f"""
+# Force Profiles: monthly run
+
+**What it does.** Once a month, for the *previous calendar month* (Europe/London), it pulls
+each force's five feeds ({", ".join(contract.FEEDS)}), checks them and decides which forces
+can go forward to the monthly profiles:
+
+1. `plan`: the report month and the list of force x feed to ingest.
+2. `ingest_feed.extract` (one mapped instance per force/feed, labelled `force/feed`): reads
+   the force's file drop or its PostgreSQL database (Airflow connection `fp_force_<force>`,
+   from `profiles/forces.yml`) into `lake/staging`; a delivery that cannot be read at all is
+   quarantined whole.
+3. `ingest_feed.validate` (runs after the extract of the same force/feed): the feed's
+   Great Expectations suite; good rows go to `lake/raw`, bad rows to `lake/quarantine` with
+   a readable report. Every row is accounted for: read = landed + quarantined.
+4. `decide_holds`: per force, **proceed** or **held**, and the run manifest. Runs even if
+   some feeds failed.
+
+It is scheduled at 06:00 on the 2nd of each month for the month before. In the grid, a run's
+*data interval* is 06:00 on the 2nd of month M to 06:00 on the 2nd of M+1: that run covers
+**month M** (the month its interval starts in).
+
+**Where to look.**
+- Lake: `$FORCEPROFILES_LAKE` (default `<project>/var/lake`).
+- Run manifest (rows read / landed / quarantined per force, feed and entity, and the hold
+  decisions): `lake/manifests/<YYYY-MM>/run.json`.
+- Quarantined rows and files, and the validation reports: `lake/quarantine/<feed>/force=<id>/month=<YYYY-MM>/`
+  and `lake/reports/` (the report says which check failed and how many rows).
+- Profiles (when the later stages land): `$FORCEPROFILES_OUT/<YYYY-MM>/<force>/`.
+
+**What "held" means.** A force is *held* when a mandatory feed is missing, failed
+validation, or could not be read. A held force is not built into this month's profiles; the
+other forces carry on. It is a business outcome, not a failure of the job: the reason is in
+the `decide_holds` return value and the manifest. Tell the force's data team (contact in
+`profiles/forces.yml`), get the delivery fixed, then rerun the month.
+
+**Rerun a month.** Every stage replaces exactly that month's output, so rerunning is safe:
+*Clear* the run of that month in the grid (all tasks, or just the failed ones), or trigger
+the DAG with `report_month` = `YYYY-MM` (and optionally `forces` = `["kent"]` to redo only
+some forces). Without Airflow: `forceprofiles run --month YYYY-MM --forces kent`.
+
+**Backfill.** Months are data intervals, so a backfill of January to April 2026 is
+`airflow backfill create --dag-id {DAG_ID} --from-date 2026-01-01 --to-date 2026-04-30`
+(one run per month, logical dates the 2nd of each month at 06:00; `--reprocess-behavior
+completed` to redo months that already ran). Runs go one at a time (`max_active_runs=1`).
+
+**Alerts.** A failed task emails `{settings.data_team_email()}` (SMTP connection
+`smtp_default`). Tasks retry {{retries}} times with exponential back-off first.
+
+**Warehouse build (next stage).** One task in the one-slot pool `{WAREHOUSE_POOL}` (create
+it once: `airflow pools set {WAREHOUSE_POOL} 1 "single writer of the DuckDB warehouse"`).
+"""
+
+RETRIES = 2
+
+
+def _alert() -> SmtpNotifier:
+    """Email the data team: which DAG, run, task and try failed, and where the log is."""
+    return SmtpNotifier(
+        to=settings.data_team_email(),
+        from_email=settings.alert_from_email(),
+        subject="[force-profiles] {{ dag.dag_id }}: {{ ti.task_id if ti else 'run' }} failed ({{ run_id }})",
+        html_content=(
+            "<p>The monthly Force Profiles job needs attention.</p>"
+            "<ul><li>DAG: {{ dag.dag_id }}</li><li>Run: {{ run_id }}</li>"
+            "<li>Data interval: {{ data_interval_start }} to {{ data_interval_end }}</li>"
+            "{% if ti %}<li>Task: {{ ti.task_id }} (map index {{ ti.map_index }}, "
+            "try {{ ti.try_number }})</li><li>Log: {{ ti.log_url }}</li>{% endif %}</ul>"
+            "<p>See the DAG's documentation in the Airflow UI for how to rerun a month.</p>"
+        ),
+    )
+
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "data-engineering",
+    "retries": RETRIES,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=30),
+    "execution_timeout": timedelta(hours=2),
+    "on_failure_callback": _alert(),
+}
+
+
+@dag(
+    dag_id=DAG_ID,
+    schedule=SCHEDULE,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    on_failure_callback=_alert(),
+    doc_md=DOC_MD.replace("{retries}", str(RETRIES)),
+    tags=["force-profiles", "monthly"],
+    params={
+        "report_month": Param(
+            None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            title="Report month",
+            description="YYYY-MM to (re)run; leave empty to use the run's data interval "
+                        "(the previous calendar month).",
+        ),
+        "forces": Param(
+            None, type=["null", "array"], items={"type": "string"},
+            title="Forces",
+            description="Force ids to run, e.g. [\"kent\", \"essex\"]; empty = every force in profiles/forces.yml.",
+        ),
+    },
+)
+def force_profiles_monthly() -> None:
+    @task
+    def plan(**context: Any) -> list[dict[str, str]]:
+        """The report month and one entry per force x feed to ingest."""
+        params = context["params"]
+        dag_run = context["dag_run"]
+        month = pipeline.resolve_report_month(
+            params.get("report_month"), context.get("data_interval_start"), getattr(dag_run, "run_after", None)
+        )
+        return pipeline.plan_month(month, params.get("forces"))
+
+    @task(map_index_template="{{ partition }}")
+    def extract(force_id: str, feed: str, month: str) -> dict[str, Any]:
+        """Stage 1 for one force x feed: the delivery into lake/staging."""
+        get_current_context()["partition"] = f"{force_id}/{feed}"  # type: ignore[typeddict-unknown-key]
+        return pipeline.extract_partition(
+            force_id, feed, month, landing_root=settings.landing_root(), lake_root=settings.lake_root()
+        )
+
+    @task(map_index_template="{{ partition }}")
+    def validate(extracted: dict[str, Any]) -> dict[str, Any]:
+        """Stage 2 for one force x feed: lake/raw, lake/quarantine and the row accounting."""
+        get_current_context()["partition"] = f"{extracted['force_id']}/{extracted['feed']}"  # type: ignore[typeddict-unknown-key]
+        return pipeline.validate_partition(
+            str(extracted["force_id"]), str(extracted["feed"]), str(extracted["month"]),
+            lake_root=settings.lake_root(),
+        )
+
+    @task_group
+    def ingest_feed(force_id: str, feed: str, month: str) -> Any:
+        """Extract then validate one force's feed (validate waits only for its own extract)."""
+        return validate(extract(force_id=force_id, feed=feed, month=month))
+
+    @task(trigger_rule="all_done")
+    def decide_holds(planned: list[dict[str, str]], validations: list[dict[str, Any]]) -> dict[str, Any]:
+        """Proceed or hold each force, and write lake/manifests/<month>/run.json."""
+        month = planned[0]["month"]
+        forces = list(dict.fromkeys(item["force_id"] for item in planned))
+        return pipeline.finalise_month(
+            month, forces, lake_root=settings.lake_root(),
+            validations=[v for v in validations if v],
+        )
+
+    planned = plan()
+    validations = ingest_feed.expand_kwargs(planned)
+    decide_holds(planned, validations)
+
+    # EXTENSION POINT: stage 3 (build). Add here ONE task, `build_warehouse`, that runs the
+    # dbt build for the forces decide_holds lets proceed, with pool=WAREHOUSE_POOL (one slot:
+    # a DuckDB file has a single writer) and settings.warehouse_path(). Stages 4 (render) and
+    # 5 (distribute) then fan out over force x product with .expand_kwargs, like ingest_feed.
+
+
+force_profiles_monthly()

@@ -1,0 +1,358 @@
+"""The monthly job in plain Python: which month, which forces, and the ingest half (extract,
+validate, hold decisions, run manifest).
+
+The CLI (``forceprofiles run``) and the Airflow DAG (``dags/force_profiles_monthly.py``) both
+call these functions, so a scheduled run can be reproduced from a shell and tested without a
+scheduler. The DAG maps :func:`extract_partition` and :func:`validate_partition` over every
+force x feed and then calls :func:`finalise_month`; :func:`ingest_month` does the same thing
+sequentially in one process.
+
+What crosses task boundaries (Airflow XCom) and what the CLI prints are small JSON summaries:
+statuses and row counts, never records or personal data. The lake is the source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from forceprofiles import contract, settings
+from forceprofiles.registry import force_config, load_registry
+
+log = logging.getLogger(__name__)
+
+LONDON = ZoneInfo("Europe/London")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+STAGES = ("extract", "validate")
+
+
+# --------------------------------------------------------------------------------------------
+# Which month, which forces
+# --------------------------------------------------------------------------------------------
+
+def check_month(month: str) -> str:
+    """``month`` if it is a month in the form YYYY-MM, else ValueError."""
+    if not isinstance(month, str) or not _MONTH.match(month):
+        raise ValueError(f"{month!r} is not a month in the form YYYY-MM")
+    return month
+
+
+def report_month_for_interval(data_interval_start: datetime) -> str:
+    """The report month (YYYY-MM) covered by a run whose data interval starts here.
+
+    The monthly timetable's data intervals start in the month they cover (Europe/London), so
+    the report month is the London calendar month of the interval's start. A naive datetime
+    is taken to be UTC (Airflow's convention).
+    """
+    if data_interval_start.tzinfo is None:
+        data_interval_start = data_interval_start.replace(tzinfo=UTC)
+    return data_interval_start.astimezone(LONDON).strftime("%Y-%m")
+
+
+def previous_month(now: datetime | None = None) -> str:
+    """The previous calendar month in Europe/London (the month a run today would cover)."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    local = now.astimezone(LONDON)
+    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def resolve_report_month(requested: str | None, data_interval_start: datetime | None,
+                         run_after: datetime | None = None) -> str:
+    """The month a run covers: an explicit request, else the data interval, else last month.
+
+    ``requested`` is the ``report_month`` parameter of a manual trigger; scheduled and backfill
+    runs leave it empty and take the month from their data interval. A run with neither (a
+    manual trigger without a logical date) covers the calendar month before ``run_after``.
+    """
+    if requested:
+        return check_month(requested.strip())
+    if data_interval_start is not None:
+        return report_month_for_interval(data_interval_start)
+    return previous_month(run_after)
+
+
+def resolve_forces(forces: Iterable[str] | str | None) -> list[str]:
+    """Force ids to run: the given ones (checked against the registry) or every listed force.
+
+    Accepts a list or a comma-separated string. Forces not listed in the registry are allowed
+    if their id is valid (they take the registry's defaults), as the synthetic world can
+    generate all 43 forces.
+    """
+    if isinstance(forces, str):
+        forces = [part for part in forces.split(",")]
+    chosen = [str(force).strip() for force in (forces or []) if str(force).strip()]
+    if not chosen:
+        return list(load_registry())
+    for force_id in chosen:
+        force_config(force_id)  # RegistryError naming the bad id
+    return list(dict.fromkeys(chosen))
+
+
+def plan_month(month: str, forces: Iterable[str] | str | None = None) -> list[dict[str, str]]:
+    """One entry per force x feed: the work list the DAG maps its ingest tasks over."""
+    check_month(month)
+    return [{"force_id": force_id, "feed": feed, "month": month}
+            for force_id in resolve_forces(forces) for feed in contract.FEEDS]
+
+
+# --------------------------------------------------------------------------------------------
+# One force x feed
+# --------------------------------------------------------------------------------------------
+
+def extract_partition(force_id: str, feed: str, month: str, *, landing_root: Path, lake_root: Path,
+                      postgres_dsn: str | None = None) -> dict[str, Any]:
+    """Extract one force's feed for a month (stage 1); a small JSON summary.
+
+    ``postgres_dsn`` overrides the database of a ``delivery: postgres`` force; without it the
+    route comes from :func:`forceprofiles.settings.postgres_dsn_for` (the Airflow connection
+    under Airflow, else ``$FORCEPROFILES_POSTGRES_DSN``, else the force's file drop).
+    """
+    from forceprofiles.extract import extract
+
+    config = force_config(force_id)
+    dsn = postgres_dsn if (postgres_dsn and config.delivery == "postgres") else settings.postgres_dsn_for(config)
+    result = extract(force_id, feed, check_month(month), landing_root=Path(landing_root),
+                     lake_root=Path(lake_root), postgres_dsn=dsn)
+    return extract_summary(_as_json(result))
+
+
+def validate_partition(force_id: str, feed: str, month: str, *, lake_root: Path) -> dict[str, Any]:
+    """Validate one force's extracted feed for a month (stage 2); a small JSON summary."""
+    from forceprofiles.validate import validate_extract
+
+    result = validate_extract(force_id, feed, check_month(month), Path(lake_root))
+    return validation_summary(_as_json(result))
+
+
+def extract_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The counts and status of an extract result (no file paths, no error text)."""
+    rows = {str(k): int(v) for k, v in dict(result.get("rows_read") or {}).items()}
+    return {
+        "force_id": result.get("force_id"),
+        "feed": result.get("feed"),
+        "month": result.get("month"),
+        "status": result.get("status"),
+        "delivery": result.get("delivery"),
+        "rows_read": rows,
+        "file_errors": len(result.get("file_errors") or []),
+    }
+
+
+def validation_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The status and per-entity row accounting of a validation result."""
+    summary: dict[str, Any] = {
+        "force_id": result.get("force_id"),
+        "feed": result.get("feed"),
+        "month": result.get("month"),
+        "status": result.get("status"),
+    }
+    for key in ("rows_read", "rows_landed", "rows_quarantined"):
+        value = result.get(key)
+        if isinstance(value, Mapping):
+            summary[key] = {str(k): int(v) for k, v in value.items()}
+        elif value is not None:
+            summary[key] = value
+    if "entities" in result and isinstance(result["entities"], Mapping):
+        summary["entities"] = {
+            str(entity): {k: v for k, v in dict(counts).items() if isinstance(v, (int, float, str, bool))}
+            for entity, counts in result["entities"].items() if isinstance(counts, Mapping)
+        }
+    return summary
+
+
+def _as_json(result: Any) -> dict[str, Any]:
+    if hasattr(result, "to_json"):
+        return dict(result.to_json())
+    if is_dataclass(result) and not isinstance(result, type):
+        return asdict(result)
+    return dict(result)
+
+
+def validation_result_from_json(record: Mapping[str, Any]) -> Any:
+    """A :class:`forceprofiles.validate.ValidationResult` back from its ``to_json()`` record
+    (as written to ``lake/raw/.../_validation.json``)."""
+    from forceprofiles import validate
+
+    if hasattr(validate.ValidationResult, "from_json"):
+        return validate.ValidationResult.from_json(record)  # type: ignore[attr-defined]
+    problems = [
+        validate.Problem(
+            entity=p["entity"], rule=p["rule"], expectation=p["expectation"], column=p.get("column"),
+            severity=p["severity"], rows_affected=p.get("rows_affected"), message=p["message"],
+            ask_the_force=p["ask_the_force"],
+            examples=[(str(e["file"]), int(e["row"])) for e in p.get("examples") or []],
+            source_files=list(p.get("source_files") or []),
+        )
+        for p in record.get("problems") or []
+    ]
+    return validate.ValidationResult(
+        force_id=record["force_id"], feed=record["feed"], month=record["month"], status=record["status"],
+        rows_read={k: int(v) for k, v in (record.get("rows_read") or {}).items()},
+        rows_landed={k: int(v) for k, v in (record.get("rows_landed") or {}).items()},
+        rows_quarantined={k: int(v) for k, v in (record.get("rows_quarantined") or {}).items()},
+        problems=problems, notes=list(record.get("notes") or []),
+        file_errors=list(record.get("file_errors") or []),
+        report_path=Path(record["report_path"]) if record.get("report_path") else None,
+        suite_version=record.get("suite_version"), suite_sha256=record.get("suite_sha256"),
+    )
+
+
+def load_validation(lake_root: Path, force_id: str, feed: str, month: str) -> Any | None:
+    """The validation result of one partition, as written by the validate stage, or None."""
+    from forceprofiles.validate import partition
+
+    path = partition(Path(lake_root), "raw", feed, force_id, month) / "_validation.json"
+    if not path.is_file():
+        return None
+    return validation_result_from_json(json.loads(path.read_text()))
+
+
+# --------------------------------------------------------------------------------------------
+# After every force x feed: hold or proceed, and the run manifest
+# --------------------------------------------------------------------------------------------
+
+def manifest_path(lake_root: Path, month: str) -> Path:
+    """``lake/manifests/<YYYY-MM>/run.json``: the month's run manifest."""
+    return Path(lake_root) / "manifests" / check_month(month) / "run.json"
+
+
+def finalise_month(month: str, forces: Iterable[str], *, lake_root: Path,
+                   validations: Iterable[Mapping[str, Any] | Any] | None = None,
+                   errors: Iterable[Mapping[str, Any]] = (), run_id: str | None = None) -> dict[str, Any]:
+    """Decide, per force, proceed or hold, and write the month's run manifest.
+
+    ``validations`` says which partitions this run validated (validation results or their
+    summaries); their full results are read from the lake. A force's mandatory feed with no
+    validation in this run (its extract or validation crashed, or was not run) holds the force,
+    so a stale result from an earlier run can never let a force through. ``errors`` (crashes,
+    from :func:`ingest_month`) are recorded in the manifest. With ``validations=None`` every
+    partition's latest result in the lake is used (to re-decide a month after the fact).
+    """
+    from forceprofiles.validate import write_run_manifest
+
+    check_month(month)
+    lake_root = Path(lake_root)
+    forces = list(dict.fromkeys(forces))
+    wanted = {(force_id, feed) for force_id in forces for feed in contract.FEEDS}
+    if validations is None:
+        keys = sorted(wanted)
+    else:
+        keys = sorted({(str(v["force_id"]), str(v["feed"])) if isinstance(v, Mapping) else (v.force_id, v.feed)
+                       for v in validations if v} & wanted)
+    results = [r for r in (load_validation(lake_root, f, feed, month) for f, feed in keys) if r is not None]
+    mandatory = {force_id: tuple(force_config(force_id).mandatory_feeds) for force_id in forces}
+    path = manifest_path(lake_root, month)
+    write_run_manifest(results, path, mandatory_feeds=mandatory, run_id=run_id)
+
+    decisions = _decisions(results, forces, mandatory)
+    manifest = json.loads(path.read_text())
+    manifest.update({"month": month, "forces": forces, "decisions": decisions,
+                     "held_forces": sorted(f for f, d in decisions.items() if d != "proceed"),
+                     "errors": [dict(e) for e in errors]})
+    _write_json(path, manifest)
+    held = manifest["held_forces"]
+    log.info("month %s: %d force(s) proceed, %d held (%s)", month, len(forces) - len(held), len(held),
+             ", ".join(held) or "none")
+    return {
+        "month": month,
+        "decisions": decisions,
+        "held": held,
+        "totals": manifest.get("totals", {}),
+        "accounting_ok": bool(manifest.get("accounting_ok", True)),
+        "errors": len(manifest["errors"]),
+        "manifest": str(path),
+    }
+
+
+def _decisions(results: list[Any], forces: list[str], mandatory: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    """validate.hold_decision for every requested force (one with no result at all is held)."""
+    from forceprofiles.validate import hold_decision
+
+    decisions = hold_decision(results, mandatory)
+    for force_id in forces:
+        if force_id not in decisions:
+            decisions[force_id] = "hold: no feed was validated (extract or validation did not complete)"
+    return {force_id: decisions[force_id] for force_id in forces}
+
+
+def _write_json(path: Path, payload: Mapping[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True, default=str) + "\n")
+    tmp.replace(path)
+
+
+# --------------------------------------------------------------------------------------------
+# The whole ingest half in one process (the CLI)
+# --------------------------------------------------------------------------------------------
+
+def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: Path, lake_root: Path,
+                 postgres_dsn: str | None = None, stages: Iterable[str] = STAGES) -> dict[str, Any]:
+    """Extract and validate every force x feed for ``month`` (sequentially), then decide holds.
+
+    One force's crash (an exception, not a bad delivery, which the stages handle themselves)
+    is recorded as that force's failure and the others carry on; the crashed feed holds its
+    force. Returns ``{"month", "forces", "partitions": [per force x feed summary],
+    "decisions", "held", "manifest", "errors"}`` (JSON; counts and statuses only).
+
+    ``stages`` may leave out ``validate`` (extract only: no hold decisions, no manifest).
+    """
+    stages = tuple(stages)
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown or "extract" not in stages:
+        raise ValueError(f"stages must include extract and be among {', '.join(STAGES)}; got {', '.join(stages)}")
+    month = check_month(month)
+    force_ids = resolve_forces(forces)
+    landing_root, lake_root = Path(landing_root), Path(lake_root)
+    partitions: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    validations: list[dict[str, Any]] = []
+    for target in plan_month(month, force_ids):
+        force_id, feed = target["force_id"], target["feed"]
+        row: dict[str, Any] = {"force_id": force_id, "feed": feed, "month": month}
+        stage = "extract"
+        try:
+            extracted = extract_partition(force_id, feed, month, landing_root=landing_root,
+                                          lake_root=lake_root, postgres_dsn=postgres_dsn)
+            row["extract"] = extracted["status"]
+            row["rows_read"] = sum(extracted["rows_read"].values())
+            if "validate" in stages:
+                stage = "validate"
+                validated = validate_partition(force_id, feed, month, lake_root=lake_root)
+                validations.append(validated)
+                row["validate"] = validated["status"]
+                row["rows_read"] = sum((validated.get("rows_read") or {}).values())
+                row["rows_landed"] = sum((validated.get("rows_landed") or {}).values())
+                row["rows_quarantined"] = sum((validated.get("rows_quarantined") or {}).values())
+        except Exception as error:  # one partition's crash must not stop the other forces
+            kind = type(error).__name__
+            log.error("%s %s/%s/%s crashed: %s", stage, force_id, feed, month, kind)
+            log.debug("%s %s/%s/%s traceback", stage, force_id, feed, month, exc_info=True)
+            row[stage] = "error"
+            row["error"] = f"{stage}: {kind}"
+            errors.append({"force_id": force_id, "feed": feed, "month": month, "stage": stage,
+                           "error": kind, "message": _short(str(error))})
+        partitions.append(row)
+
+    summary: dict[str, Any] = {"month": month, "forces": force_ids, "partitions": partitions,
+                               "errors": [{k: v for k, v in e.items() if k != "message"} for e in errors], "decisions": {}, "held": [], "manifest": None}
+    if "validate" in stages:
+        final = finalise_month(month, force_ids, lake_root=lake_root, validations=validations, errors=errors)
+        summary.update({"decisions": final["decisions"], "held": final["held"], "manifest": final["manifest"],
+                        "totals": final["totals"], "accounting_ok": final["accounting_ok"]})
+    return summary
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """The first line of an error message, truncated (it goes into the manifest)."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= limit else first[: limit - 1] + "…"
