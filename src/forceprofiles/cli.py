@@ -88,6 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="load the extracts of forces configured for database delivery into PostgreSQL")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(handler=_run_synth)
+    run = commands.add_parser("run", help="run the monthly job for one month (extract, validate, hold decisions)",
+                              description="Run the monthly job without Airflow, as the DAG force_profiles_monthly "
+                                          "does: every force x feed, then the hold decisions and the run manifest "
+                                          "(lake/manifests/<YYYY-MM>/run.json). Exit code 0 even if forces are held "
+                                          "(a business outcome); 1 if a stage crashed for some force or feed.")
+    run.add_argument("--month", type=_month, default=None,
+                     help="YYYY-MM (default: the previous calendar month in Europe/London, or with --world the "
+                          "world's last month)")
+    run.add_argument("--forces", default=None, help="comma-separated force ids (default: the world's forces with "
+                                                    "--world, else every force in profiles/forces.yml)")
+    run.add_argument("--stages", default="extract,validate", help="comma-separated stages (default extract,validate)")
+    run.add_argument("--world", type=Path, default=None, help="a world made by `synth`: read its landing/ folder")
+    run.add_argument("--lake", type=Path, default=None, help="the data lake (default $FORCEPROFILES_LAKE or var/lake)")
+    run.add_argument("--postgres", metavar="DSN", default=None,
+                     help="database of forces configured for PostgreSQL delivery (default $FORCEPROFILES_POSTGRES_DSN)")
+    run.set_defaults(handler=_run_run)
     return parser
 
 
@@ -108,6 +124,27 @@ def _run_synth(args: argparse.Namespace) -> int:
     print(f"synth: {len(forces)} forces x {len(months)} months, {rows:,} extract rows, "
           f"{summary['people']:,} true people -> {args.out} in {elapsed:.1f} s")
     return 0
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from forceprofiles import pipeline, settings
+
+    month = args.month or pipeline.default_month(args.world)
+    forces = pipeline.resolve_forces(args.forces or pipeline.default_forces(args.world))
+    landing = args.world / "landing" if args.world else settings.landing_root()
+    started = time.perf_counter()
+    summary = pipeline.ingest_month(month, forces, landing_root=landing, lake_root=args.lake or settings.lake_root(),
+                                    postgres_dsn=args.postgres,
+                                    stages=[s.strip() for s in args.stages.split(",") if s.strip()])
+    console = Console()
+    console.print(pipeline.summary_table(summary))
+    held = summary["held"]
+    console.print(f"run {month}: {len(forces) - len(held)} of {len(forces)} forces proceed"
+                  f"{', held: ' + ', '.join(held) if held else ''}; {len(summary['errors'])} crash(es); "
+                  f"manifest {summary['manifest'] or '-'} ({time.perf_counter() - started:.1f} s)")
+    return 1 if summary["errors"] else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -356,3 +356,56 @@ def _short(text: str, limit: int = 300) -> str:
     """The first line of an error message, truncated (it goes into the manifest)."""
     first = text.strip().splitlines()[0] if text.strip() else ""
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------
+# Command-line helpers (``forceprofiles run``)
+# --------------------------------------------------------------------------------------------
+
+def world_summary(world: Path) -> dict[str, Any]:
+    """The synthetic world's ``world.json`` (its months and forces)."""
+    path = Path(world) / "world.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: is {world} a world made by `forceprofiles synth`?")
+    return json.loads(path.read_text())
+
+
+def default_month(world: Path | None = None, now: datetime | None = None) -> str:
+    """The month a run covers by default: the world's last month, else last calendar month."""
+    if world is not None:
+        return str(world_summary(world)["months"][-1])
+    return previous_month(now)
+
+
+def default_forces(world: Path | None = None) -> list[str]:
+    """The forces a run covers by default: the world's forces, else every force in the registry."""
+    if world is not None:
+        return list(world_summary(world)["spec"]["forces"])
+    return list(load_registry())
+
+
+def summary_table(summary: Mapping[str, Any]) -> Any:
+    """A rich table of an :func:`ingest_month` summary: force x feed status and row counts."""
+    from rich.table import Table
+
+    table = Table(title=f"Force Profiles ingest, {summary['month']}", title_justify="left")
+    for name, justify in (("force", "left"), ("feed", "left"), ("extract", "left"), ("validate", "left"),
+                          ("read", "right"), ("landed", "right"), ("quarantined", "right"), ("force decision", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    decisions = summary.get("decisions") or {}
+    previous = None
+    for row in summary["partitions"]:
+        force_id = row["force_id"]
+        first = force_id != previous
+        previous = force_id
+        decision = decisions.get(force_id, "") if first else ""
+        style = "red" if decision.startswith("hold") else "green" if decision else ""
+        table.add_row(force_id if first else "", row["feed"], row.get("extract", "-"), row.get("validate", "-"),
+                      _count(row.get("rows_read")), _count(row.get("rows_landed")),
+                      _count(row.get("rows_quarantined")), f"[{style}]{decision}[/]" if style else decision,
+                      end_section=False)
+    return table
+
+
+def _count(value: Any) -> str:
+    return f"{int(value):,}" if isinstance(value, (int, float)) else "-"
