@@ -86,12 +86,13 @@ def _alert() -> SmtpNotifier:
     return SmtpNotifier(
         to=settings.data_team_email(),
         from_email=settings.alert_from_email(),
-        subject="[force-profiles] {{ dag.dag_id }}: {{ ti.task_id if ti else 'run' }} failed ({{ run_id }})",
+        subject="[force-profiles] {{ dag.dag_id }}: "
+                "{{ ti.task_id if ti is defined and ti else 'the run' }} failed ({{ run_id | default('') }})",
         html_content=(
             "<p>The monthly Force Profiles job needs attention.</p>"
-            "<ul><li>DAG: {{ dag.dag_id }}</li><li>Run: {{ run_id }}</li>"
-            "<li>Data interval: {{ data_interval_start }} to {{ data_interval_end }}</li>"
-            "{% if ti %}<li>Task: {{ ti.task_id }} (map index {{ ti.map_index }}, "
+            "<ul><li>DAG: {{ dag.dag_id }}</li><li>Run: {{ run_id | default('') }}</li>"
+            "<li>Data interval: {{ data_interval_start | default('') }} to {{ data_interval_end | default('') }}</li>"
+            "{% if ti is defined and ti %}<li>Task: {{ ti.task_id }} (map index {{ ti.map_index }}, "
             "try {{ ti.try_number }})</li><li>Log: {{ ti.log_url }}</li>{% endif %}</ul>"
             "<p>See the DAG's documentation in the Airflow UI for how to rerun a month.</p>"
         ),
@@ -173,7 +174,7 @@ def force_profiles_monthly() -> None:
         forces = list(dict.fromkeys(item["force_id"] for item in planned))
         return pipeline.finalise_month(
             month, forces, lake_root=settings.lake_root(),
-            validations=[v for v in validations if v],
+            validations=[v for v in validations if v], run_id=get_current_context()["run_id"],
         )
 
     planned = plan()

@@ -127,10 +127,36 @@ def _run(logical_date: str | None, conf: dict[str, Any] | None) -> dict[str, Any
     }
 
 
+def _notify() -> dict[str, Any]:
+    """Fire the DAG's task-level and DAG-level failure notifiers with a representative context."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags[DAG_ID]
+    context: dict[str, Any] = {
+        "dag": dag, "run_id": "scheduled__2026-02-02T06:00:00+00:00",
+        "data_interval_start": datetime(2026, 2, 2, 6, tzinfo=UTC),
+        "data_interval_end": datetime(2026, 3, 2, 6, tzinfo=UTC),
+    }
+    task_callbacks = dag.get_task("ingest_feed.extract").on_failure_callback
+    task_callbacks = task_callbacks if isinstance(task_callbacks, list) else [task_callbacks]
+    dag_callbacks = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) else [dag.on_failure_callback]
+    ti = SimpleNamespace(task_id="ingest_feed.extract", map_index=7, try_number=3,
+                         log_url="http://localhost:8080/log")
+    for callback in task_callbacks:
+        callback({**context, "ti": ti})
+    for callback in dag_callbacks:
+        callback(dict(context))
+    return {"task_callbacks": len(task_callbacks), "dag_callbacks": len(dag_callbacks)}
+
+
 def _subprocess_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("inspect")
+    commands.add_parser("notify")
     run = commands.add_parser("run")
     run.add_argument("--logical-date", action="append", default=[],
                      help="ISO datetime; repeat for several runs in order")
@@ -138,6 +164,8 @@ def _subprocess_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.command == "inspect":
         result: Any = _inspect()
+    elif args.command == "notify":
+        result = _notify()
     else:
         conf = json.loads(args.conf) if args.conf else None
         result = [_run(date, conf) for date in (args.logical_date or [None])]
@@ -250,6 +278,50 @@ def test_backfill_january_to_april_gives_exactly_january_to_april(dag_info: dict
     assert backfill[3]["start"] == "2026-04-02T05:00:00+00:00"
     # Consecutive, non-overlapping intervals.
     assert all(a["end"] == b["start"] for a, b in zip(backfill, backfill[1:]))
+
+
+def test_failure_alerts_email_the_data_team(airflow_env: dict[str, str]) -> None:
+    """The SMTP notifiers render (no undefined template variables) and really send mail."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        def __init__(self) -> None:
+            self.messages: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+            self.messages.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env = dict(airflow_env)
+        env["AIRFLOW_CONN_SMTP_DEFAULT"] = f"smtp://127.0.0.1:{port}?disable_tls=true&disable_ssl=true"
+        result = _call(env, "notify")
+    finally:
+        controller.stop()
+    assert result == {"task_callbacks": 1, "dag_callbacks": 1}
+    assert len(sink.messages) == 2
+    assert all(m.rcpt_tos == ["data-team@force-profiles.example"] for m in sink.messages)
+    task_mail, run_mail = (_parse_mail(m.content) for m in sink.messages)
+    assert "ingest_feed.extract failed" in task_mail["subject"]
+    assert "map index 7" in task_mail["body"] and "2026-02-02" in task_mail["body"]
+    assert "the run failed" in run_mail["subject"]
+
+
+def _parse_mail(raw: bytes) -> dict[str, str]:
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(raw, policy=policy.default)
+    body = message.get_body(preferencelist=("html", "plain"))
+    return {"subject": str(message["subject"]), "body": body.get_content() if body else ""}
 
 
 # -------------------------------------------------------------------------------------------
