@@ -141,8 +141,9 @@ def _run_run(args: argparse.Namespace) -> int:
     console = Console()
     console.print(pipeline.summary_table(summary))
     held = summary["held"]
-    console.print(f"run {month}: {len(forces) - len(held)} of {len(forces)} forces proceed"
-                  f"{', held: ' + ', '.join(held) if held else ''}; {len(summary['errors'])} crash(es); "
+    decided = (f"{len(forces) - len(held)} of {len(forces)} forces proceed{', held: ' + ', '.join(held) if held else ''}"
+               if summary["manifest"] else "extract only, no hold decisions")
+    console.print(f"run {month}: {decided}; {len(summary['errors'])} crash(es); "
                   f"manifest {summary['manifest'] or '-'} ({time.perf_counter() - started:.1f} s)")
     return 1 if summary["errors"] else 0
 
