@@ -73,7 +73,7 @@ def extract(
         else:
             _check_partition(decoded, force_id, feed, month)
             _keep_landing_copy(decoded, lake_root, force_id, feed, month, landing_root)
-            result.files = [_file_json(f) for f in decoded.files]
+            result.files = [asdict(f) for f in decoded.files]
             for entity, frame in decoded.frames.items():
                 frame.to_parquet(staging / f"{entity}.parquet", index=False, compression="zstd")
                 result.rows_read[entity] = len(frame)
@@ -141,8 +141,3 @@ def _quarantine_file(error: ExtractFileError, lake_root: Path, force_id: str, fe
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         shutil.copyfile(path, target / f"{digest[:16]}__{path.name}")
     (target / f"{path.name}.reason.txt").write_text(error.message + "\n")
-
-
-def _file_json(source: object) -> dict[str, object]:
-    return {key: (str(value) if isinstance(value, Path) else value) for key, value in vars(source).items()} \
-        if hasattr(source, "__dict__") else asdict(source)  # type: ignore[call-overload]
