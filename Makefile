@@ -5,9 +5,10 @@ SHELL := /bin/bash
 VENV := .venv
 FP := $(VENV)/bin/forceprofiles
 WORLD ?= var/world
+LAKE ?= var/lake
 MONTH ?=
 SCALE ?= 0.02
-START ?= 2023-12
+START ?= 2023-11
 END ?= 2026-10
 
 .PHONY: setup run test lock clean
@@ -16,8 +17,10 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	$(FP) synth --out $(WORLD) --forces all9 --start $(START) --end $(END) --scale $(SCALE) --seed 42
-	$(FP) run --world $(WORLD) $(if $(MONTH),--month $(MONTH),)
+	@PG="$$(bash scripts/local_postgres.sh)"; \
+	if [ -n "$$PG" ]; then echo "run: database-delivery forces load into $$PG"; else echo "run: no local PostgreSQL; every force delivers by file drop"; fi; \
+	$(FP) synth --out $(WORLD) --forces all9 --start $(START) --end $(END) --scale $(SCALE) --seed 42 $${PG:+--postgres $$PG} && \
+	$(FP) run --world $(WORLD) --lake $(LAKE) $(if $(MONTH),--month $(MONTH),) $${PG:+--postgres $$PG}
 
 test: setup
 	@bash scripts/test.sh

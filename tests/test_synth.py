@@ -240,3 +240,15 @@ def test_cli_help_and_synth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert summary["spec"]["forces"] == ["bedfordshire"]
     with pytest.raises(SystemExit):
         cli_main(["synth", "--out", str(tmp_path), "--forces", "gotham"])
+
+
+@pytest.mark.parametrize("feed,entity", [("crime", "occurrences"), ("crime", "involvements"),
+                                         ("intelligence", "reports"), ("custody", "records"),
+                                         ("missing", "episodes"), ("visor", "nominals")])
+def test_every_record_is_in_the_extract_of_the_month_it_was_updated(year_world: Path, feed: str, entity: str) -> None:
+    for force in ("hertfordshire", "west-mercia", "suffolk"):
+        frame = _entity(year_world, force, feed, entity)
+        if frame.empty:
+            continue
+        assert (frame["updated_at"].dt.strftime("%Y-%m") == frame["extract_month"]).all(), (force, feed, entity)
+        assert frame["_decode_errors"].isna().all(), frame["_decode_errors"].dropna().head().tolist()

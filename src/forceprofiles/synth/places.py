@@ -11,7 +11,7 @@ number k of a force always renders the same way.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,21 @@ class ForcePlaces:
     lsoas: pd.DataFrame
     lsoa_weights: np.ndarray
     postcode_area: str
+    _codes: np.ndarray = field(init=False, repr=False)
+    _towns: np.ndarray = field(init=False, repr=False)
+    _lat: np.ndarray = field(init=False, repr=False)
+    _lon: np.ndarray = field(init=False, repr=False)
+    _cumulative: np.ndarray = field(init=False, repr=False)
+    _rendered: dict[int, Address] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Plain arrays: row access on a DataFrame costs microseconds, and this runs per record.
+        self._codes = self.lsoas["lsoa11cd"].to_numpy(dtype=object)
+        self._towns = self.lsoas["lad19nm"].to_numpy(dtype=object)
+        self._lat = self.lsoas["latitude"].to_numpy(dtype=float)
+        self._lon = self.lsoas["longitude"].to_numpy(dtype=float)
+        self._cumulative = np.cumsum(self.lsoa_weights)
+        self._cumulative[-1] = 1.0
 
     @property
     def n_addresses(self) -> int:
@@ -43,7 +58,7 @@ class ForcePlaces:
 
     def sample_lsoas(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """LSOA positions drawn with the force's concentration of crime."""
-        return rng.choice(len(self.lsoas), size=n, p=self.lsoa_weights)
+        return np.searchsorted(self._cumulative, rng.random(n), side="right")
 
     def sample_addresses(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Address ids in concentrated LSOAs, a few addresses per LSOA being much busier."""
@@ -52,26 +67,29 @@ class ForcePlaces:
         return self.force_index * ADDRESS_ID_STRIDE + lsoa_pos * ADDRESSES_PER_LSOA + within
 
     def address(self, address_id: int) -> Address:
-        """Render one address of this force."""
+        """Render one address of this force (cached: the same id always renders the same)."""
+        cached = self._rendered.get(int(address_id))
+        if cached is not None:
+            return cached
         local = int(address_id) - self.force_index * ADDRESS_ID_STRIDE
         lsoa_pos, number = divmod(local, ADDRESSES_PER_LSOA)
-        row = self.lsoas.iloc[lsoa_pos]
         digest = hashlib.blake2b(f"{self.force_id}:{lsoa_pos}".encode(), digest_size=8).digest()
         street = f"{STREET_STEMS[digest[0] % len(STREET_STEMS)]} {STREET_KINDS[digest[1] % len(STREET_KINDS)]}"
-        town = str(row["lad19nm"])
+        town = str(self._towns[lsoa_pos])
         district = 1 + digest[2] % 29
         sector = number % 10
         unit = POSTCODE_LETTERS[digest[3] % 20] + POSTCODE_LETTERS[(digest[4] + number // 10) % 20]
         postcode = f"{self.postcode_area}{district} {sector}{unit}"
-        return Address(f"{number + 1} {street}, {town}", postcode, str(row["lsoa11cd"]),
-                       float(row["latitude"]), float(row["longitude"]))
+        address = Address(f"{number + 1} {street}, {town}", postcode, str(self._codes[lsoa_pos]),
+                          float(self._lat[lsoa_pos]), float(self._lon[lsoa_pos]))
+        self._rendered[int(address_id)] = address
+        return address
 
     def lsoa_point(self, rng: np.random.Generator, lsoa_pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """LSOA codes and jittered coordinates (about 300 m) for LSOA positions."""
-        chosen = self.lsoas.iloc[lsoa_pos]
-        lat = chosen["latitude"].to_numpy() + rng.normal(0, 0.0027, len(lsoa_pos))
-        lon = chosen["longitude"].to_numpy() + rng.normal(0, 0.0040, len(lsoa_pos))
-        return chosen["lsoa11cd"].to_numpy(dtype=object), np.round(lat, 6), np.round(lon, 6)
+        lat = self._lat[lsoa_pos] + rng.normal(0, 0.0027, len(lsoa_pos))
+        lon = self._lon[lsoa_pos] + rng.normal(0, 0.0040, len(lsoa_pos))
+        return self._codes[lsoa_pos], np.round(lat, 6), np.round(lon, 6)
 
 
 def force_places(force_id: str, force_index: int, seed: int) -> ForcePlaces:

@@ -70,6 +70,8 @@ class ForceState:
     adults_missing: np.ndarray
     care_homes: np.ndarray
     visor: list[dict[str, object]] = field(default_factory=list)
+    offender_cumulative: np.ndarray = field(default_factory=lambda: np.ones(1))
+    child_cumulative: np.ndarray = field(default_factory=lambda: np.ones(1))
     partners: dict[int, int] = field(default_factory=dict)
     pending_crimes: dict[str, list[tuple[dict, list[dict]]]] = field(default_factory=dict)
     pending_episodes: dict[str, list[dict]] = field(default_factory=dict)
@@ -99,6 +101,7 @@ class World:
             raise ValueError(f"unknown force id(s): {', '.join(unknown)} (see `forceprofiles synth --help`)")
         self.state: dict[str, ForceState] = {}
         self.counters: dict[tuple[str, str], int] = {}
+        self.spare_people: dict[tuple[str, tuple[int, int], float], list[int]] = {}
         self.nominals: dict[tuple[str, str, int], Nominal] = {}
         self.plan = Plan()
         self.crime_counts = {f: cal.monthly_crime_counts(f, self.months, spec.scale) for f in spec.forces}
@@ -138,6 +141,8 @@ class World:
         state = ForceState(places, offenders, weights / weights.sum(), children, child_weights / child_weights.sum(),
                            from_care, adults_missing, care_homes)
         self._seed_visor(rng, force, index, state)
+        state.offender_cumulative = _cumulative(state.offender_weights)
+        state.child_cumulative = _cumulative(state.child_weights)
         return state
 
     def _seed_visor(self, rng: np.random.Generator, force: str, index: int, state: ForceState) -> None:
@@ -462,9 +467,7 @@ class World:
                 rows.append(row)
                 collector.record_truth.append((force, "crime", crime_ref, nominal.person_ref, role, pid))
         if rng.random() < 0.12 and victims:
-            witness = int(self.people.create(rng, 1, home_force=state.places.force_index,
-                                             home_addresses=state.places.address_ids(), age_range=(18, 75),
-                                             at=start.date(), female_share=0.5, pnc_share=0.02)[0])
+            witness = self._new_person(rng, force, (18, 75), 0.5)
             nominal = self._nominal(rng, force, "rms", witness, pnc_recorded=0.0, dob_recorded=0.8,
                                     collector=collector, reuse=False)
             rows.append({"force_id": force, "crime_ref": crime_ref, "role": "witness",
@@ -489,7 +492,7 @@ class World:
         if neighbours and rng.random() < cal.CROSS_BORDER_SHARE:
             source = neighbours[int(rng.integers(0, len(neighbours)))]
         state = self.state[source]
-        return int(state.offenders[int(rng.choice(len(state.offenders), p=state.offender_weights))])
+        return int(state.offenders[_weighted_index(rng, state.offender_cumulative)])
 
     def _victim_for(self, rng: np.random.Generator, force: str, suspect: int | None, subgroup: str) -> int:
         """The victim: a domestic abuser's current partner (who may change), else a new person."""
@@ -504,10 +507,18 @@ class World:
         return self._new_person(rng, force, (10, 85), female)
 
     def _new_person(self, rng: np.random.Generator, force: str, ages: tuple[int, int], female: float) -> int:
-        state = self.state[force]
-        return int(self.people.create(rng, 1, home_force=state.places.force_index,
-                                      home_addresses=state.places.address_ids(), age_range=ages,
-                                      at=self.start_date, female_share=female, pnc_share=0.02)[0])
+        """A new person living in the force, taken from a batch created ahead (creating one at a
+        time is slow); batches are keyed by the kind of person, so the draws stay deterministic."""
+        key = (force, ages, female)
+        batch = self.spare_people.get(key)
+        if not batch:
+            state = self.state[force]
+            created = self.people.create(self._rng("spare", *key, len(self.people)), 512,
+                                         home_force=state.places.force_index,
+                                         home_addresses=state.places.address_ids(), age_range=ages,
+                                         at=self.start_date, female_share=female, pnc_share=0.02)
+            batch = self.spare_people[key] = [int(pid) for pid in created[::-1]]
+        return batch.pop()
 
     def _custody(self, rng: np.random.Generator, force: str, month: str,
                  arrests: list[tuple[int, str, str, pd.Timestamp]], collector: "_Collector") -> pd.DataFrame:
@@ -598,7 +609,7 @@ class World:
         rows: list[dict] = []
         for i in range(max(0, n_episodes - len(planned))):
             if rng.random() < cal.MISSING_CHILD_SHARE:
-                position = int(rng.choice(len(state.children), p=state.child_weights))
+                position = _weighted_index(rng, state.child_cumulative)
                 pid, from_care, child = int(state.children[position]), bool(state.child_from_care[position]), True
             else:
                 pid, from_care, child = int(rng.choice(state.adults_missing)), False, False
@@ -614,6 +625,7 @@ class World:
                 next_index = self.months.index(month) + 1
                 final = dict(row)
                 row["returned_at"] = None
+                row["updated_at"] = row["went_missing_at"]
                 row["return_interview_at"] = None
                 for key in ("found_address", "found_postcode", "found_lsoa11cd", "found_with_forenames",
                             "found_with_surname", "found_with_date_of_birth", "found_with_phone"):
@@ -719,6 +731,17 @@ class _Collector:
             pd.DataFrame(self.planted_crimes, columns=["force_id", "crime_ref", "tag", "ho_code", "suspect_ids",
                                                        "victim_ids"]),
         )
+
+
+def _cumulative(weights: np.ndarray) -> np.ndarray:
+    cumulative = np.cumsum(weights / weights.sum())
+    cumulative[-1] = 1.0
+    return cumulative
+
+
+def _weighted_index(rng: np.random.Generator, cumulative: np.ndarray) -> int:
+    """One weighted draw in O(log n) (``rng.choice`` with ``p`` is O(n) per call)."""
+    return int(np.searchsorted(cumulative, rng.random(), side="right"))
 
 
 def _random_time(rng: np.random.Generator, start: pd.Timestamp, days: int) -> pd.Timestamp:

@@ -47,11 +47,12 @@ def generate_world(
         shutil.rmtree(out_dir / name, ignore_errors=True)
     world = World(spec)
     counts: list[dict[str, object]] = []
+    dialects = {}
     for month in world.months:
         for force in spec.forces:
             records = world.month_records(force, month)
             config = force_config(force)
-            dialect = load_dialect(config.dialect)
+            dialect = dialects.get(config.dialect) or dialects.setdefault(config.dialect, load_dialect(config.dialect))
             to_database = postgres_dsn is not None and config.delivery == "postgres"
             for feed, frames in records.frames.items():
                 if to_database:
