@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -151,24 +152,39 @@ def world(tmp_path_factory: pytest.TempPathFactory, pipeline_database: str) -> P
     out = tmp_path_factory.mktemp("pipeline_world")
     generate_world(WorldSpec(forces=FORCES, start=MONTHS[0], end=MONTHS[-1], scale=0.005, seed=5), out,
                    postgres_dsn=pipeline_database)
+    # Kent's extracts are only in PostgreSQL: landing it proves the database route.
+    assert (out / "landing" / "essex").is_dir() and not (out / "landing" / "kent").exists()
     return out
 
 
-def _ingest(world: Path, lake: Path, dsn: str, month: str = "2026-02", **kwargs: Any) -> dict[str, Any]:
-    return pipeline.ingest_month(month, list(FORCES), landing_root=world / "landing", lake_root=lake,
+def _ingest(world: Path, lake: Path, dsn: str, month: str = "2026-02", forces: tuple[str, ...] = FORCES,
+            **kwargs: Any) -> dict[str, Any]:
+    return pipeline.ingest_month(month, list(forces), landing_root=world / "landing", lake_root=lake,
                                  postgres_dsn=dsn, **kwargs)
 
 
 def _hashes(root: Path) -> dict[str, str]:
+    """sha256 of every lake file except the run manifests (they record when they ran)."""
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file() and "manifests" not in p.parts}
 
 
+@pytest.fixture(scope="module")
+def february(world: Path, pipeline_database: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """February ingested for both forces, once for the module: (lake, summary). Copy before changing."""
+    lake = tmp_path_factory.mktemp("february") / "lake"
+    return lake, _ingest(world, lake, pipeline_database)
+
+
+def _copy(lake: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "lake"
+    shutil.copytree(lake, target)
+    return target
+
+
 @pytest.mark.postgres
-def test_ingest_month_lands_both_forces_and_accounts_for_every_row(world: Path, pipeline_database: str,
-                                                                   tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    summary = _ingest(world, lake, pipeline_database)
+def test_ingest_month_lands_both_forces_and_accounts_for_every_row(february: tuple[Path, dict[str, Any]]) -> None:
+    lake, summary = february
     assert summary["errors"] == []
     assert {(p["force_id"], p["feed"]) for p in summary["partitions"]} == {
         (f, feed) for f in FORCES for feed in contract.FEEDS}
@@ -190,13 +206,18 @@ def test_ingest_month_lands_both_forces_and_accounts_for_every_row(world: Path, 
 
 
 @pytest.mark.postgres
-def test_ingest_month_is_idempotent_and_touches_only_its_month(world: Path, pipeline_database: str,
-                                                               tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    _ingest(world, lake, pipeline_database, month="2026-01")
-    _ingest(world, lake, pipeline_database, month="2026-02")
+def test_ingest_month_is_idempotent_and_touches_only_its_month(
+        february: tuple[Path, dict[str, Any]], world: Path, pipeline_database: str, tmp_path: Path) -> None:
+    """Re-running a month reproduces it byte for byte and leaves every other month alone.
+
+    (Validation compares a month's volumes with the months before it, so it is January, the
+    earlier month, that is run here next to an ingested February.)
+    """
+    lake = _copy(february[0], tmp_path)
+    _ingest(world, lake, pipeline_database, month="2026-01", forces=("kent",))
     first = _hashes(lake)
-    _ingest(world, lake, pipeline_database, month="2026-02")
+    assert any("month=2026-01" in key for key in first) and any("month=2026-02" in key for key in first)
+    _ingest(world, lake, pipeline_database, month="2026-01", forces=("kent",))
     assert _hashes(lake) == first
 
 
@@ -229,14 +250,18 @@ def test_one_force_crashing_holds_that_force_and_the_others_carry_on(
 
 
 @pytest.mark.postgres
-def test_a_stale_result_from_an_earlier_run_cannot_release_a_force(world: Path, pipeline_database: str,
+def test_a_stale_result_from_an_earlier_run_cannot_release_a_force(february: tuple[Path, dict[str, Any]],
                                                                    tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    summary = _ingest(world, lake, pipeline_database)
-    validated_now = [v for v in (pipeline.load_validation(lake, p["force_id"], p["feed"], "2026-02")
-                                 for p in summary["partitions"]) if v is not None and v.feed != "crime"]
-    final = pipeline.finalise_month("2026-02", list(FORCES), lake_root=lake, validations=validated_now)
+    lake = _copy(february[0], tmp_path)
+    results = [pipeline.load_validation(lake, f, feed, "2026-02") for f in FORCES for feed in contract.FEEDS]
+    assert all(r is not None for r in results)
+    # This run validated everything but crime: last run's crime results must not count.
+    this_run = [r for r in results if r.feed != "crime"]
+    final = pipeline.finalise_month("2026-02", list(FORCES), lake_root=lake, validations=this_run)
     assert all(decision.startswith("hold") and "crime" in decision for decision in final["decisions"].values())
+    # Re-deciding from the lake (validations=None) takes every partition's latest result.
+    again = pipeline.finalise_month("2026-02", list(FORCES), lake_root=lake)
+    assert again["decisions"] == february[1]["decisions"]
 
 
 def test_finalise_month_holds_a_force_with_nothing_validated(tmp_path: Path) -> None:
@@ -251,12 +276,14 @@ def test_cli_run_prints_the_table_and_exits_zero(world: Path, pipeline_database:
     from forceprofiles.cli import main
 
     lake = tmp_path / "lake"
-    code = main(["run", "--world", str(world), "--lake", str(lake), "--postgres", pipeline_database])
+    code = main(["run", "--world", str(world), "--lake", str(lake), "--postgres", pipeline_database,
+                 "--forces", "kent"])
     out = capsys.readouterr().out
     assert code == 0
     assert "2026-02" in out  # the world's last month by default
-    for force_id in FORCES:
-        assert force_id in out
+    assert "kent" in out and "essex" not in out
+    for feed in contract.FEEDS:
+        assert feed in out
     assert (lake / "manifests" / "2026-02" / "run.json").is_file()
 
 

@@ -140,6 +140,8 @@ def _run_run(args: argparse.Namespace) -> int:
                                     stages=[s.strip() for s in args.stages.split(",") if s.strip()])
     console = Console()
     console.print(pipeline.summary_table(summary))
+    for line in pipeline.hold_lines(summary):
+        console.print(line, markup=False, highlight=False)
     held = summary["held"]
     decided = (f"{len(forces) - len(held)} of {len(forces)} forces proceed{', held: ' + ', '.join(held) if held else ''}"
                if summary["manifest"] else "extract only, no hold decisions")

@@ -385,13 +385,23 @@ def default_forces(world: Path | None = None) -> list[str]:
 
 
 def summary_table(summary: Mapping[str, Any]) -> Any:
-    """A rich table of an :func:`ingest_month` summary: force x feed status and row counts."""
+    """A rich table of an :func:`ingest_month` summary: force x feed status and row counts.
+
+    ``status`` is the validation status (``passed*``: passed with some rows quarantined), or
+    the extract's when validation did not run, or ``crashed``. Hold reasons and crashes are
+    printed under the table by :func:`hold_lines`.
+    """
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=f"Force Profiles ingest, {summary['month']}", title_justify="left")
-    for name, justify in (("force", "left"), ("feed", "left"), ("extract", "left"), ("validate", "left"),
-                          ("read", "right"), ("landed", "right"), ("quarantined", "right"), ("force decision", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = Table(title=f"Force Profiles ingest, {summary['month']}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, show_edge=False, collapse_padding=True,
+                  caption="passed*: passed with some rows quarantined" if any(
+                      p.get("validate") == "passed_with_quarantine" for p in summary["partitions"]) else None,
+                  caption_justify="left")
+    for name, justify in (("force", "left"), ("feed", "left"), ("status", "left"), ("read", "right"),
+                          ("landed", "right"), ("quarantined", "right"), ("decision", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     decisions = summary.get("decisions") or {}
     previous = None
     for row in summary["partitions"]:
@@ -399,12 +409,25 @@ def summary_table(summary: Mapping[str, Any]) -> Any:
         first = force_id != previous
         previous = force_id
         decision = decisions.get(force_id, "") if first else ""
-        style = "red" if decision.startswith("hold") else "green" if decision else ""
-        table.add_row(force_id if first else "", row["feed"], row.get("extract", "-"), row.get("validate", "-"),
-                      _count(row.get("rows_read")), _count(row.get("rows_landed")),
-                      _count(row.get("rows_quarantined")), f"[{style}]{decision}[/]" if style else decision,
-                      end_section=False)
+        label = "[red]HELD[/]" if decision.startswith("hold") else "[green]proceed[/]" if decision else ""
+        if row.get("error"):
+            status = "[red]crashed[/]"  # which stage and why: the errors in the summary and manifest
+        elif "validate" in row:
+            status = {"passed_with_quarantine": "passed*", "failed": "[red]failed[/]",
+                      "missing": "[yellow]missing[/]"}.get(row["validate"], row["validate"])
+        else:
+            status = row.get("extract", "-")
+        table.add_row(force_id if first else "", row["feed"], status, _count(row.get("rows_read")),
+                      _count(row.get("rows_landed")), _count(row.get("rows_quarantined")), label)
     return table
+
+
+def hold_lines(summary: Mapping[str, Any]) -> list[str]:
+    """One line per crash (stage and exception type) and per held force (why)."""
+    crashes = [f"crashed {e['force_id']}/{e['feed']}: {e['stage']} raised {e['error']} (message in the run manifest)"
+               for e in summary.get("errors") or []]
+    return crashes + [f"held {force_id}: {decision.removeprefix('hold: ')}"
+                      for force_id, decision in (summary.get("decisions") or {}).items() if decision.startswith("hold")]
 
 
 def _count(value: Any) -> str:
