@@ -24,7 +24,7 @@ from forceprofiles import contract, reference
 from forceprofiles.identifiers import format_pnc
 from forceprofiles.synth import calibration as cal
 from forceprofiles.synth.people import Address, Nominal, People, format_phone, render_nominal
-from forceprofiles.synth.places import ForcePlaces, force_places
+from forceprofiles.synth.places import ADDRESS_ID_STRIDE, ADDRESSES_PER_LSOA, ForcePlaces, force_places
 from forceprofiles.synth.plants import (
     GROUP_OFFENCES, SERIAL_PALETTES, Plan, PlannedCrime, PlannedEpisode, PlannedIntel,
     pick_weighted, plants_per_force, spread_months, vehicle_registration, world_date,
@@ -381,11 +381,12 @@ class World:
             return None
         address_id = int(self.people.col("home_address")[pid])
         if rng.random() < 0.1:  # a previous or alternative address, consistently the same one
-            address_id += 1 if address_id % 60 < 59 else -1
+            within_lsoa = (address_id % ADDRESS_ID_STRIDE) % ADDRESSES_PER_LSOA
+            address_id += 1 if within_lsoa < ADDRESSES_PER_LSOA - 1 else -1
         return self._render_address(address_id)
 
     def _render_address(self, address_id: int) -> Address:
-        force = self.spec.forces[address_id // 10_000_000]
+        force = self.spec.forces[address_id // ADDRESS_ID_STRIDE]
         return self.state[force].places.address(address_id)
 
     def _crimes(self, rng: np.random.Generator, force: str, month: str, collector: "_Collector"
