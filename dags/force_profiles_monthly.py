@@ -47,19 +47,25 @@ It is scheduled at 06:00 on the 2nd of each month for the month before. In the g
 *data interval* is 06:00 on the 2nd of month M to 06:00 on the 2nd of M+1: that run covers
 **month M** (the month its interval starts in).
 
-**Where to look.**
-- Lake: `$FORCEPROFILES_LAKE` (default `<project>/var/lake`).
-- Run manifest (rows read / landed / quarantined per force, feed and entity, and the hold
-  decisions): `lake/manifests/<YYYY-MM>/run.json`.
-- Quarantined rows and files, and the validation reports: `lake/quarantine/<feed>/force=<id>/month=<YYYY-MM>/`
-  and `lake/reports/` (the report says which check failed and how many rows).
+**Where to look.** Paths are under the lake, `$FORCEPROFILES_LAKE` (default `<project>/var/lake`).
+- Run manifest: `manifests/<YYYY-MM>/run.json`: per force and feed, status and rows read /
+  landed / quarantined per entity, the hold decisions and any crashed tasks.
+- Validation report per force and feed (what failed, which rows, what to ask the force for):
+  `reports/<YYYY-MM>/<force>/<feed>.md`.
+- Quarantined rows (with their reasons; personal data, open only in the secure environment):
+  `quarantine/<feed>/force=<id>/month=<YYYY-MM>/`; deliveries that could not be read at all
+  are kept whole under its `files/`.
+- Landed data: `raw/<feed>/force=<id>/month=<YYYY-MM>/`.
 - Profiles (when the later stages land): `$FORCEPROFILES_OUT/<YYYY-MM>/<force>/`.
 
-**What "held" means.** A force is *held* when a mandatory feed is missing, failed
-validation, or could not be read. A held force is not built into this month's profiles; the
-other forces carry on. It is a business outcome, not a failure of the job: the reason is in
-the `decide_holds` return value and the manifest. Tell the force's data team (contact in
-`profiles/forces.yml`), get the delivery fixed, then rerun the month.
+**What "held" means.** A force is *held* when a mandatory feed (see `profiles/forces.yml`) is
+missing (late delivery), failed validation as a whole, could not be read, or its task crashed.
+A held force is left out of this month's profiles; the other forces carry on. Held is a
+business outcome, not a failure of the job: the run can be green with forces held. The reason
+is in the return value of `decide_holds` and in the manifest. Tell the force's data team
+(`contacts.data_team` in `profiles/forces.yml`), get the delivery fixed, then rerun the month.
+A *crashed* task (red in the grid, after its retries) has already emailed the data team and
+holds its force; the rest of the run still completes.
 
 **Rerun a month.** Every stage replaces exactly that month's output, so rerunning is safe:
 *Clear* the run of that month in the grid (all tasks, or just the failed ones), or trigger

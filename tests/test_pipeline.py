@@ -264,6 +264,26 @@ def test_a_stale_result_from_an_earlier_run_cannot_release_a_force(february: tup
     assert again["decisions"] == february[1]["decisions"]
 
 
+@pytest.mark.postgres
+def test_rerunning_one_force_keeps_the_other_forces_in_the_month_manifest(
+        february: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    lake = _copy(february[0], tmp_path)
+    before = json.loads((lake / "manifests" / "2026-02" / "run.json").read_text())
+    kent_only = [pipeline.load_validation(lake, "kent", feed, "2026-02") for feed in contract.FEEDS]
+    final = pipeline.finalise_month("2026-02", ["kent"], lake_root=lake, validations=kent_only[1:],
+                                    errors=[{"force_id": "kent", "feed": "crime", "month": "2026-02",
+                                             "stage": "extract", "error": "TimeoutError"}])
+    after = json.loads((lake / "manifests" / "2026-02" / "run.json").read_text())
+    assert after["forces"] == list(FORCES) and after["forces_this_run"] == ["kent"]
+    assert final["decisions"]["essex"] == before["decisions"]["essex"]
+    assert final["decisions"]["kent"].startswith("hold") and "crime" in final["decisions"]["kent"]
+    essex_entries = lambda m: [r for r in m["results"] if r["force_id"] == "essex"]  # noqa: E731
+    assert [r["rows_read"] for r in essex_entries(after)] == [r["rows_read"] for r in essex_entries(before)]
+    assert len(after["results"]) == len(before["results"]) - 1  # kent's crime did not complete this time
+    assert after["errors"] == [{"force_id": "kent", "feed": "crime", "month": "2026-02", "stage": "extract",
+                                "error": "TimeoutError"}]
+
+
 def test_finalise_month_holds_a_force_with_nothing_validated(tmp_path: Path) -> None:
     final = pipeline.finalise_month("2026-02", ["essex"], lake_root=tmp_path / "lake", validations=[])
     assert final["held"] == ["essex"]

@@ -237,6 +237,10 @@ def finalise_month(month: str, forces: Iterable[str], *, lake_root: Path,
     so a stale result from an earlier run can never let a force through. ``errors`` (crashes,
     from :func:`ingest_month`) are recorded in the manifest. With ``validations=None`` every
     partition's latest result in the lake is used (to re-decide a month after the fact).
+
+    A run of only some forces (a rerun of one force) updates the month's manifest: the other
+    forces keep the results, errors and decisions of the run that last covered them, so the
+    manifest always describes the whole month. The returned decisions cover every force in it.
     """
     from forceprofiles.validate import write_run_manifest
 
@@ -245,33 +249,47 @@ def finalise_month(month: str, forces: Iterable[str], *, lake_root: Path,
     forces = list(dict.fromkeys(forces))
     wanted = {(force_id, feed) for force_id in forces for feed in contract.FEEDS}
     if validations is None:
-        keys = sorted(wanted)
+        keys = wanted
     else:
-        keys = sorted({(str(v["force_id"]), str(v["feed"])) if isinstance(v, Mapping) else (v.force_id, v.feed)
-                       for v in validations if v} & wanted)
-    results = [r for r in (load_validation(lake_root, f, feed, month) for f, feed in keys) if r is not None]
-    mandatory = {force_id: tuple(force_config(force_id).mandatory_feeds) for force_id in forces}
+        keys = {(str(v["force_id"]), str(v["feed"])) if isinstance(v, Mapping) else (v.force_id, v.feed)
+                for v in validations if v} & wanted
     path = manifest_path(lake_root, month)
+    previous = _read_json(path)
+    kept = [f for f in previous.get("forces", []) if f not in forces] if previous.get("month") == month else []
+    keys |= {(r["force_id"], r["feed"]) for r in previous.get("results", []) if r.get("force_id") in kept}
+    all_errors = [dict(e) for e in previous.get("errors", []) if e.get("force_id") in kept] + [dict(e) for e in errors]
+    all_forces = list(dict.fromkeys([*previous.get("forces", []), *forces])) if kept else forces
+
+    results = [r for r in (load_validation(lake_root, f, feed, month) for f, feed in sorted(keys)) if r is not None]
+    mandatory = {force_id: tuple(force_config(force_id).mandatory_feeds) for force_id in all_forces}
     write_run_manifest(results, path, mandatory_feeds=mandatory, run_id=run_id)
 
-    decisions = _decisions(results, forces, mandatory)
+    decisions = _decisions(results, all_forces, mandatory)
     manifest = json.loads(path.read_text())
-    manifest.update({"month": month, "forces": forces, "decisions": decisions,
+    manifest.update({"month": month, "forces": all_forces, "forces_this_run": forces, "decisions": decisions,
                      "held_forces": sorted(f for f, d in decisions.items() if d != "proceed"),
-                     "errors": [dict(e) for e in errors]})
+                     "errors": all_errors})
     _write_json(path, manifest)
     held = manifest["held_forces"]
-    log.info("month %s: %d force(s) proceed, %d held (%s)", month, len(forces) - len(held), len(held),
+    log.info("month %s: %d force(s) proceed, %d held (%s)", month, len(all_forces) - len(held), len(held),
              ", ".join(held) or "none")
     return {
         "month": month,
+        "forces_this_run": forces,
         "decisions": decisions,
         "held": held,
         "totals": manifest.get("totals", {}),
         "accounting_ok": bool(manifest.get("accounting_ok", True)),
-        "errors": len(manifest["errors"]),
+        "errors": len(all_errors),
         "manifest": str(path),
     }
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(path.read_text()))
+    except (FileNotFoundError, ValueError):
+        return {}
 
 
 def _decisions(results: list[Any], forces: list[str], mandatory: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
@@ -347,7 +365,9 @@ def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: P
                                "errors": [{k: v for k, v in e.items() if k != "message"} for e in errors], "decisions": {}, "held": [], "manifest": None}
     if "validate" in stages:
         final = finalise_month(month, force_ids, lake_root=lake_root, validations=validations, errors=errors)
-        summary.update({"decisions": final["decisions"], "held": final["held"], "manifest": final["manifest"],
+        # This run's forces; the manifest also keeps the month's other forces from earlier runs.
+        summary.update({"decisions": {f: final["decisions"][f] for f in force_ids},
+                        "held": [f for f in final["held"] if f in force_ids], "manifest": final["manifest"],
                         "totals": final["totals"], "accounting_ok": final["accounting_ok"]})
     return summary
 
