@@ -325,13 +325,17 @@ def reference_home_office_codes() -> frozenset[str]:
     """Home Office classifications known to the reference data (offence codes and PRC offences).
 
     Loaded at run time, not copied into the suite, so a new classification is a reference-data
-    update, not a suite change.
+    update, not a suite change. A grouped code such as homicide's ``1/4.1/4.10/4.2`` is valid
+    as written and so is each of its parts (a force records a murder as ``1``).
     """
     from forceprofiles import reference
 
     codes: set[str] = set()
     for frame in (reference.offence_codes(), reference.prc_offences()):
-        codes.update(str(code).strip() for code in frame["ho_code"].dropna())
+        for code in frame["ho_code"].dropna().astype(str).str.strip():
+            codes.add(code)
+            if "/" in code:
+                codes.update(part.strip() for part in code.split("/"))
     return frozenset(code for code in codes if code)
 
 
@@ -434,9 +438,9 @@ def _run_gx(feed: str, entity: str, frame: pd.DataFrame, expectations: Sequence[
     if not expectations:
         return {}
     batch = _batch_definition(feed, entity).get_batch(batch_parameters={"dataframe": frame})
-    suite = gx.ExpectationSuite(name=f"{feed}.{entity}")
-    for expectation in expectations:
-        suite.add_expectation(expectation)
+    # Passing the list to the constructor skips add_expectation's pairwise duplicate check
+    # (quadratic; a second per entity at 90 rules). Rule keys are unique already (load_suite).
+    suite = gx.ExpectationSuite(name=f"{feed}.{entity}", expectations=list(expectations))
     results = batch.validate(suite, result_format={"result_format": "COMPLETE",
                                                    "unexpected_index_column_names": [ROW_ID]})
     outcomes: dict[str, _Outcome] = {}
@@ -783,10 +787,10 @@ def _finish(result: ValidationResult, lake_root: Path, verdicts: Mapping[str, _E
         held[REASONS_COLUMN] = reasons.astype(object)
         held = held.drop(columns=[ROW_ID])
         if not failed:
-            landed.reset_index(drop=True).to_parquet(raw / f"{entity}.parquet", index=False)
+            _write_parquet(landed, raw / f"{entity}.parquet")
         if len(held):
             quarantine.mkdir(parents=True, exist_ok=True)
-            held.reset_index(drop=True).to_parquet(quarantine / f"{entity}.parquet", index=False)
+            _write_parquet(held, quarantine / f"{entity}.parquet")
         result.rows_landed[entity] = 0 if failed else len(landed)
         result.rows_quarantined[entity] = len(held)
     for entity in result.rows_read:
@@ -807,6 +811,19 @@ def _finish(result: ValidationResult, lake_root: Path, verdicts: Mapping[str, _E
              result.status, sum(result.rows_read.values()), sum(result.rows_landed.values()),
              sum(result.rows_quarantined.values()))
     return result
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame with text columns typed as Parquet strings, even when a column is all empty.
+
+    Otherwise an all-None column is written with Parquet's null type and one month's file
+    would disagree with the next about the column's type when the warehouse reads them together.
+    """
+    out = frame.reset_index(drop=True)
+    for column in out.columns:
+        if out[column].dtype == object and pd.api.types.infer_dtype(out[column], skipna=True) in ("string", "empty"):
+            out[column] = out[column].astype("string")
+    out.to_parquet(path, index=False)
 
 
 # --------------------------------------------------------------------------------------------
