@@ -252,3 +252,13 @@ def test_every_record_is_in_the_extract_of_the_month_it_was_updated(year_world: 
             continue
         assert (frame["updated_at"].dt.strftime("%Y-%m") == frame["extract_month"]).all(), (force, feed, entity)
         assert frame["_decode_errors"].isna().all(), frame["_decode_errors"].dropna().head().tolist()
+
+
+def test_a_national_world_covers_all_43_forces(tmp_path: Path) -> None:
+    forces = tuple(reference.forces()["force_id"])
+    spec = WorldSpec(forces=forces, start="2026-10", end="2026-10", scale=0.001, seed=11)
+    summary = generate_world(spec, tmp_path)
+    written = {e["force_id"] for e in summary["extracts"] if e["feed"] == "crime" and e["rows"] > 0}
+    assert len(forces) == 43 and written == set(forces)
+    city = _new_crimes(tmp_path, "city-of-london")
+    assert city["lsoa11cd"].isin(reference.force_lsoas("city-of-london")["lsoa11cd"]).all()
