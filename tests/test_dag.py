@@ -116,7 +116,10 @@ def _run(logical_date: str | None, conf: dict[str, Any] | None) -> dict[str, Any
         holds = session.scalars(select(XComModel.value).where(
             XComModel.dag_id == DAG_ID, XComModel.run_id == dag_run.run_id,
             XComModel.task_id == "decide_holds", XComModel.key == "return_value")).first()
+    lake = Path(os.environ["FORCEPROFILES_LAKE"]) if os.environ.get("FORCEPROFILES_LAKE") else None
     return {
+        # What the lake looked like right after this run (to check what a later run changes).
+        "lake_sha256": _lake_hashes(lake) if lake and lake.is_dir() else {},
         "run_id": dag_run.run_id,
         "state": str(dag_run.state),
         "data_interval": [dag_run.data_interval_start.isoformat() if dag_run.data_interval_start else None,
@@ -150,6 +153,12 @@ def _notify() -> dict[str, Any]:
     for callback in dag_callbacks:
         callback(dict(context))
     return {"task_callbacks": len(task_callbacks), "dag_callbacks": len(dag_callbacks)}
+
+
+def _lake_hashes(lake: Path) -> dict[str, str]:
+    """sha256 of every file in the lake, by path relative to it."""
+    return {path.relative_to(lake).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(lake.rglob("*")) if path.is_file()}
 
 
 def _subprocess_main(argv: list[str]) -> int:
@@ -389,14 +398,10 @@ def _assert_month_in_lake(lake: Path, month: str, forces: tuple[str, ...] = FORC
     return manifest
 
 
-def _hashes(lake: Path, month: str) -> dict[str, str]:
-    """sha256 of every file in the lake that belongs to ``month``."""
-    out = {}
-    for path in sorted(p for p in lake.rglob("*") if p.is_file()):
-        relative = path.relative_to(lake).as_posix()
-        if f"month={month}/" in relative or f"/{month}/" in f"/{relative}" or month in path.name:
-            out[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+def _of_month(hashes: dict[str, str], month: str) -> dict[str, str]:
+    """The files of a lake snapshot that belong to ``month``."""
+    return {path: digest for path, digest in hashes.items()
+            if f"month={month}/" in path or f"/{month}/" in f"/{path}"}
 
 
 @pytest.mark.postgres
@@ -429,23 +434,21 @@ def test_dag_backfill_lands_each_month_and_a_rerun_touches_only_its_month(
     lake = tmp_path / "lake"
     env = _run_env(airflow_env, airflow_world, lake, postgres_database)
     # No report_month: the month comes from each run's data interval, as for a scheduled or
-    # backfill run. `forces` limits the runs to one force (default: all nine).
+    # backfill run. `forces` limits the runs to one force (default: all nine). The fourth run
+    # reruns February (one subprocess for all four runs: Airflow and GX start once).
     conf = json.dumps({"forces": ["kent"]})
     dates = [_london_run_after(month) for month in MONTHS]
-    runs = _call(env, "run", *[arg for date in dates for arg in ("--logical-date", date)], "--conf", conf)
-    for run, month in zip(runs, MONTHS):
+    runs = _call(env, "run", *[arg for date in [*dates, dates[1]] for arg in ("--logical-date", date)],
+                 "--conf", conf)
+    for run, month in zip(runs, [*MONTHS, MONTHS[1]]):
         _assert_all_succeeded(run)
         assert run["holds"]["month"] == month
         _assert_month_in_lake(lake, month, forces=("kent",))
 
-    before = {month: _hashes(lake, month) for month in MONTHS}
-    assert all(before.values())
-    [rerun] = _call(env, "run", "--logical-date", dates[1], "--conf", conf)
-    _assert_all_succeeded(rerun)
-    assert rerun["holds"]["month"] == "2026-02"
-    after = {month: _hashes(lake, month) for month in MONTHS}
-    assert after["2026-01"] == before["2026-01"]
-    assert after["2026-03"] == before["2026-03"]
+    before, after = runs[2]["lake_sha256"], runs[3]["lake_sha256"]
+    for month in ("2026-01", "2026-03"):
+        assert _of_month(before, month) and _of_month(after, month) == _of_month(before, month)
     # The rerun month is reproduced exactly, apart from the run manifest (it records its run).
-    same = {k: v for k, v in before["2026-02"].items() if not k.startswith("manifests/")}
-    assert same and {k: after["2026-02"].get(k) for k in same} == same
+    february = {k: v for k, v in _of_month(before, "2026-02").items() if not k.startswith("manifests/")}
+    assert february and {k: after.get(k) for k in february} == february
+    assert set(after) == set(before)  # nothing added or left behind
