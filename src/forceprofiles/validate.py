@@ -72,7 +72,7 @@ DTYPE_NAMES: dict[str, list[str]] = {
     "float": ["float64"],
 }
 RUN_TOKENS: tuple[str, ...] = ("month_start", "next_month_start", "force_id", "volume_min", "volume_max")
-HELPER_FUNCTIONS: tuple[str, ...] = ("valid_pnc", "valid_cro", "has_parent", "decoded_cleanly")
+HELPER_FUNCTIONS: tuple[str, ...] = ("valid_pnc", "valid_cro", "has_parent", "decoded_cleanly", "repeats_earlier_row")
 
 
 class SuiteConfigError(ValueError):
@@ -153,6 +153,25 @@ class ValidationResult:
             return f"{batch[0].entity}: {batch[0].message}{more}"
         return self.status
 
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> ValidationResult:
+        """A result back from its ``to_json()`` record (e.g. a month's ``_validation.json``)."""
+        problems = [Problem(entity=p["entity"], rule=p["rule"], expectation=p["expectation"], column=p.get("column"),
+                            severity=p["severity"], rows_affected=p.get("rows_affected"), message=p["message"],
+                            ask_the_force=p["ask_the_force"],
+                            examples=[(str(e["file"]), int(e["row"])) for e in p.get("examples") or []],
+                            source_files=list(p.get("source_files") or []))
+                    for p in record.get("problems") or []]
+        return cls(force_id=str(record["force_id"]), feed=str(record["feed"]), month=str(record["month"]),
+                   status=str(record["status"]),
+                   rows_read={k: int(v) for k, v in (record.get("rows_read") or {}).items()},
+                   rows_landed={k: int(v) for k, v in (record.get("rows_landed") or {}).items()},
+                   rows_quarantined={k: int(v) for k, v in (record.get("rows_quarantined") or {}).items()},
+                   problems=problems, notes=list(record.get("notes") or []),
+                   file_errors=[dict(e) for e in record.get("file_errors") or []],
+                   report_path=Path(record["report_path"]) if record.get("report_path") else None,
+                   suite_version=record.get("suite_version"), suite_sha256=record.get("suite_sha256"))
+
     def to_json(self) -> dict[str, object]:
         return {
             "force_id": self.force_id, "feed": self.feed, "month": self.month, "status": self.status,
@@ -199,6 +218,7 @@ class Rule:
 
     @property
     def display_column(self) -> str | None:
+        """The columns the rule is about (not the one its row condition reads)."""
         cols = [c for c in self.columns if not (self.row_condition and c == self.row_condition["column"]
                                                 and c != self.column)]
         return ", ".join(dict.fromkeys(cols)) or None
@@ -220,6 +240,20 @@ class EntitySuite:
     helpers: Mapping[str, Mapping[str, str]]
     rules: tuple[Rule, ...]
 
+    def shown_column(self, rule: Rule) -> str | None:
+        """The contract column a rule is about, for people: a helper's source column, not the helper."""
+        spec = self.helpers.get(rule.column or "")
+        if spec is None:
+            return rule.display_column
+        if spec.get("function") == "has_parent":
+            return ", ".join(self.parent_key)
+        return spec.get("column")
+
+    def flag(self, rule: Rule) -> str:
+        """How a warn rule is listed in a landed row's ``_warnings``: rule id and column."""
+        shown = self.shown_column(rule)
+        return f"{rule.id}:{shown}" if shown and "," not in shown else rule.id
+
 
 @dataclass(frozen=True)
 class FeedSuite:
@@ -232,6 +266,7 @@ class FeedSuite:
     band_lower: float
     band_upper: float
     min_median_rows: int
+    min_history_months: int
     home_office_extra_codes: tuple[str, ...]
     entities: Mapping[str, EntitySuite]
     sha256: str
@@ -275,6 +310,7 @@ def load_suite(feed: str, expectations_dir: Path | None = None) -> FeedSuite:
         quarantine_share_min_rows=int(policy.get("quarantine_share_min_rows", 20)),
         band_lower=float(band.get("lower", 0.5)), band_upper=float(band.get("upper", 2.0)),
         min_median_rows=int(band.get("min_median_rows", 20)),
+        min_history_months=int(band.get("min_history_months", 3)),
         home_office_extra_codes=tuple(str(c) for c in raw.get("home_office_extra_codes", ("8U", "NC"))),
         entities=entities, sha256=hashlib.sha256(text).hexdigest(),
     )
@@ -464,7 +500,7 @@ def _valid_identifier(series: pd.Series, check: Any) -> pd.Series:
     return pd.Series(out, index=series.index)
 
 
-def _add_helpers(frame: pd.DataFrame, entity: EntitySuite, parent: pd.DataFrame | None) -> pd.DataFrame:
+def _add_helpers(frame: pd.DataFrame, feed: str, entity: EntitySuite, parent: pd.DataFrame | None) -> pd.DataFrame:
     """Add the entity's helper columns (``_pnc_valid``, ``_has_parent``...) to a copy of the frame."""
     out = frame.copy()
     for name, spec in entity.helpers.items():
@@ -477,6 +513,12 @@ def _add_helpers(frame: pd.DataFrame, entity: EntitySuite, parent: pd.DataFrame 
             out[name] = clean.astype("boolean")
         elif function == "has_parent":
             out[name] = _has_parent(out, parent, entity.parent_key).astype("boolean")
+        elif function == "repeats_earlier_row":
+            # An exact repeat (every contract column equal; provenance may differ) adds nothing:
+            # the first copy lands, the repeats are quarantined. Copies that differ are a real
+            # key conflict, which key_unique quarantines whole.
+            columns = [c for c in contract.column_names(feed, entity.name) if c in out]
+            out[name] = out.duplicated(subset=columns, keep="first").astype("boolean")
     return out
 
 
@@ -511,11 +553,16 @@ def _previous_months(month: str, n: int) -> list[str]:
     return [str(period - i) for i in range(1, n + 1)]
 
 
-def landed_history(lake_root: Path, force_id: str, feed: str, month: str, history_months: int) -> dict[str, list[int]]:
-    """Landed row counts per entity over the previous months that landed (from their _validation.json).
+def delivered_history(lake_root: Path, force_id: str, feed: str, month: str,
+                      history_months: int) -> dict[str, list[int]]:
+    """Rows delivered per entity in each of the previous months that had a delivery (from _validation.json).
 
-    Failed and missing months are left out: they landed nothing, which says nothing about the
-    force's usual volume.
+    The band judges whether a delivery is complete, so it compares deliveries: rows read, in
+    every month that arrived and could be read, whether it then passed or failed. Landed counts
+    would not do: a month that fails lands nothing, so a force whose volume legitimately
+    changed (or whose first month was an initial load, as ViSOR's is) would fail the band
+    against its own earlier level for ever. Missing months and unreadable deliveries are left
+    out; the median shrugs off the odd truncated month.
     """
     history: dict[str, list[int]] = {}
     for previous in _previous_months(month, history_months):
@@ -523,9 +570,9 @@ def landed_history(lake_root: Path, force_id: str, feed: str, month: str, histor
         if not path.is_file():
             continue
         record = json.loads(path.read_text())
-        if record.get("status") not in LANDED_STATUSES:
+        if record.get("status") == "missing" or record.get("file_errors"):
             continue
-        for entity, count in (record.get("rows_landed") or {}).items():
+        for entity, count in (record.get("rows_read") or {}).items():
             history.setdefault(entity, []).append(int(count))
     return history
 
@@ -573,7 +620,7 @@ def validate_extract(force_id: str, feed: str, month: str, lake_root: Path, hist
         if path.is_file():
             frames[entity] = _read_staging(path, feed, entity)
     result.rows_read = _rows_read(meta, frames, staging)
-    history = landed_history(lake_root, force_id, feed, month, history_months)
+    history = delivered_history(lake_root, force_id, feed, month, history_months)
     verdicts: dict[str, _EntityVerdict] = {}
     for entity, entity_suite in suite.entities.items():
         if entity not in frames:
@@ -633,8 +680,9 @@ def _run_values(force_id: str, month: str, entity: str, history: Mapping[str, li
     run: dict[str, Any] = {"month_start": start, "next_month_start": start + pd.offsets.MonthBegin(1),
                            "force_id": force_id, "volume_min": None, "volume_max": None}
     counts = history.get(entity, [])
-    if not counts:
-        notes.append(f"{entity}: volume band not checked (no landed history for this force in the previous months)")
+    if len(counts) < suite.min_history_months:
+        notes.append(f"{entity}: volume band not checked ({len(counts)} earlier month(s) delivered in the last "
+                     f"window; the band needs {suite.min_history_months})")
         return run
     median = statistics.median(counts)
     if median < suite.min_median_rows:
@@ -651,7 +699,7 @@ def _run_values(force_id: str, month: str, entity: str, history: Mapping[str, li
 def _validate_entity(feed: str, entity: EntitySuite, frame: pd.DataFrame, parent: pd.DataFrame | None,
                      run: Mapping[str, Any], suite: FeedSuite, result: ValidationResult) -> _EntityVerdict:
     """Run one entity's rules; record problems and each row's reasons and warnings."""
-    prepared = _add_helpers(frame, entity, parent)
+    prepared = _add_helpers(frame, feed, entity, parent)
     verdict = _EntityVerdict(frame)
     runnable: list[tuple[Rule, Any]] = []
     for rule in entity.rules:
@@ -668,22 +716,22 @@ def _validate_entity(feed: str, entity: EntitySuite, frame: pd.DataFrame, parent
         if outcome.error is not None:
             log.warning("validate %s/%s: rule %s could not be evaluated", feed, entity.name, rule.key)
             log.debug("rule %s error: %s", rule.key, outcome.error)
-            result.problems.append(Problem(entity.name, rule.id, rule.gx_type, rule.display_column, "batch", None,
+            result.problems.append(Problem(entity.name, rule.id, rule.gx_type, entity.shown_column(rule), "batch", None,
                                            f"the check '{rule.id}' could not be run (see the validation log)",
                                            "Nothing yet: the data team must look at the validation log first."))
             continue
         if outcome.success:
             continue
-        result.problems.append(_problem(rule, entity.name, outcome, frame, prepared, run))
+        result.problems.append(_problem(rule, entity, outcome, frame, prepared, run))
         if rule.severity in ("row", "warn"):
             target = verdict.reasons if rule.severity == "row" else verdict.warnings
-            reason = f"{rule.id}: {rule.says()}" if rule.severity == "row" else rule.key
+            reason = f"{rule.id}: {rule.says()}" if rule.severity == "row" else entity.flag(rule)
             for row_id in outcome.row_ids:
                 target.setdefault(row_id, []).append(reason)
     return verdict
 
 
-def _problem(rule: Rule, entity: str, outcome: _Outcome, frame: pd.DataFrame, prepared: pd.DataFrame,
+def _problem(rule: Rule, entity: EntitySuite, outcome: _Outcome, frame: pd.DataFrame, prepared: pd.DataFrame,
              run: Mapping[str, Any]) -> Problem:
     """Describe a failed rule by counts, files and row numbers; never by the failing values."""
     message = rule.says()
@@ -701,7 +749,7 @@ def _problem(rule: Rule, entity: str, outcome: _Outcome, frame: pd.DataFrame, pr
     examples = [(str(f), int(r)) for f, r in zip(picked["_source_file"].head(MAX_EXAMPLES),
                                                  picked["_source_row"].head(MAX_EXAMPLES))]
     files = sorted({str(f) for f in picked["_source_file"]})
-    return Problem(entity, rule.id, rule.gx_type, rule.display_column, rule.severity, rows, message, rule.ask(),
+    return Problem(entity.name, rule.id, rule.gx_type, entity.shown_column(rule), rule.severity, rows, message, rule.ask(),
                    examples, files)
 
 
@@ -723,11 +771,17 @@ def _decode_error_columns(prepared: pd.DataFrame, row_ids: Iterable[int], frame:
 
 def _follow_parent(entity: EntitySuite, parent: _EntityVerdict, child: _EntityVerdict,
                    result: ValidationResult) -> None:
-    """Quarantine the children of quarantined parents (a person involved in a crime we rejected)."""
+    """Quarantine the children of quarantined parents (a person involved in a crime we rejected).
+
+    A parent key with a copy that landed (an exact repeat was quarantined, the first copy kept)
+    keeps its children.
+    """
     if not parent.reasons:
         return
     key = list(entity.parent_key)
-    quarantined_keys = _key_index(parent.frame.loc[parent.frame[ROW_ID].isin(list(parent.reasons))], key)
+    held = parent.frame[ROW_ID].isin(list(parent.reasons))
+    quarantined_keys = _key_index(parent.frame.loc[held], key)
+    quarantined_keys = quarantined_keys[~quarantined_keys.isin(_key_index(parent.frame.loc[~held], key))]
     follows = child.frame.loc[_key_index(child.frame, key).isin(quarantined_keys), ROW_ID].tolist()
     if not follows:
         return
@@ -804,9 +858,7 @@ def _finish(result: ValidationResult, lake_root: Path, verdicts: Mapping[str, _E
     result.report_path = report_path(lake_root, result.force_id, result.feed, result.month)
     result.report_path.parent.mkdir(parents=True, exist_ok=True)
     result.report_path.write_text(render_report(result))
-    record = result.to_json()
-    record["report_path"] = str(result.report_path.relative_to(lake_root))
-    (raw / "_validation.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    (raw / "_validation.json").write_text(json.dumps(result.to_json(), indent=1, sort_keys=True) + "\n")
     log.info("validate %s/%s/%s: %s read=%s landed=%s quarantined=%s", result.force_id, result.feed, result.month,
              result.status, sum(result.rows_read.values()), sum(result.rows_landed.values()),
              sum(result.rows_quarantined.values()))
