@@ -187,10 +187,12 @@ def force_profiles_monthly() -> None:
     validations = ingest_feed.expand_kwargs(planned)
     decide_holds(planned, validations)
 
-    # EXTENSION POINT: stage 3 (build). Add here ONE task, `build_warehouse`, that runs the
-    # dbt build for the forces decide_holds lets proceed, with pool=WAREHOUSE_POOL (one slot:
-    # a DuckDB file has a single writer) and settings.warehouse_path(). Stages 4 (render) and
-    # 5 (distribute) then fan out over force x product with .expand_kwargs, like ingest_feed.
+    # EXTENSION POINT: stage 3 (build). Add here ONE task, `build_warehouse`, downstream of
+    # decide_holds, with pool=WAREHOUSE_POOL (one slot: a DuckDB file has a single writer). It
+    # calls forceprofiles.warehouse.build_warehouse(month, lake_root=settings.lake_root(),
+    # warehouse_path=settings.warehouse_path()) for the month decide_holds returns, and builds
+    # only the forces it lets proceed. Stages 4 (render) and 5 (distribute) then fan out over
+    # force x product with .expand_kwargs, like ingest_feed.
 
 
 force_profiles_monthly()
