@@ -315,6 +315,17 @@ def unknown_risk_grade(world: World) -> Built:
     return Built(d, [name], {"episodes": 1})
 
 
+def bare_cr_in_unquoted_field(world: World) -> Built:
+    d = world.delivery("wiltshire", "missing")
+    name = d.file_of("episodes")
+    _set_csv_cell(d, name, 2, d.column("episodes", "forenames"), "CRSPLITMARK")
+    d.files[name] = d.files[name].replace(b"CRSPLITMARK", b"Crsplit\rNameson")  # unquoted: CR ends the record
+    return Built(d, [name], {"episodes": 2}, rows={"episodes": len(d.canonical["episodes"]) + 1},
+                 planted=[_plant("episodes", "forenames", "Crsplit"), _plant("episodes", "force_id", "Nameson")],
+                 notes="a bare CR inside an unquoted field ends the CSV record there: one record reads as two "
+                       "short rows (the second starts mid-name, so a name sits in ForceCode); both are held")
+
+
 # Rows that land: clean, or flagged in _warnings, and hostile content stored inert --------------
 
 
@@ -739,6 +750,12 @@ CASES: list[Case] = [
          "no visor folder for the month at all (late delivery)",
          "feed_missing", "missing (late delivery)", missing_feed_folder,
          decision="visor is mandatory for suffolk: the force's products are held; the others carry on."),
+    # added later (numbers stay stable: new cases go at the end)
+    Case("bare_cr_in_unquoted_field", "wiltshire", "missing",
+         "a forename holds a bare carriage return, unquoted, so the CSV record breaks in two",
+         "rows_quarantined", "fields but the header has", bare_cr_in_unquoted_field, reason="required_present",
+         decision="Both halves are held (neither is a whole record); the report must say the row has the wrong "
+                  "number of fields, which is what the force has to fix."),
 ]
 
 
