@@ -52,7 +52,7 @@ PERSON_CLUSTER_COLUMNS: tuple[str, ...] = ("record_id", "person_key", "match_pro
 BEFORE_RESOLUTION: tuple[str, ...] = ("resource_type:seed", "path:models/staging", "path:models/intermediate")
 AFTER_RESOLUTION: tuple[str, ...] = ("path:models/marts", "source:resolution")
 
-_FAILED_STATUSES = {"error", "fail", "runtime error", "skipped"}
+_FAILED_STATUSES = {"error", "fail", "runtime error"}
 _BUILD_LOCK = threading.Lock()  # dbt runs in-process and is not re-entrant
 
 ResolvePersons = Callable[[duckdb.DuckDBPyConnection], None]
@@ -114,7 +114,7 @@ def build_warehouse(
     artifacts = warehouse_path.with_name(warehouse_path.stem + "_dbt")
     common = ["--project-dir", str(project), "--profiles-dir", str(project), "--target", "local",
               "--vars", json.dumps(variables), "--target-path", str(artifacts / "target"),
-              "--log-path", str(artifacts / "logs")]
+              "--log-path", str(artifacts / "logs"), "--log-level-file", "info", "--no-write-json"]
     if quiet:
         common.append("--quiet")
 
@@ -252,8 +252,11 @@ def _dbt_build(runner: Any, common: list[str], select: Sequence[str], step: str,
         for r in node_results if str(r.status) in _FAILED_STATUSES
     ]
     if failures or not result.success:
-        raise WarehouseBuildError(step, f"{len(failures)} node(s) failed" if failures else _exception_text(result),
-                                  failures)
+        skipped = counts.get("skipped", 0)
+        message = f"{len(failures)} node(s) failed" if failures else _exception_text(result)
+        if skipped:
+            message += f", {skipped} skipped because of them"
+        raise WarehouseBuildError(step, message, failures)
     models = sorted(r.node.name for r in node_results if r.node.resource_type == "model")
     log.info("warehouse: dbt %s: %s in %.1fs", step, dict(counts), seconds)
     return {"step": step, "select": list(select), "counts": dict(sorted(counts.items())), "seconds": seconds,
