@@ -80,7 +80,8 @@ KNOWN_BUGS: dict[str, str] = {
         "extract: a file delivered to the wrong force's folder is rejected, but the rejected file is not kept: "
         "_check_partition raises ExtractFileError with the bare file name (_source_file), so _quarantine_file's "
         "Path(name).is_file() is False and only the .reason.txt is written (the report still says the files are "
-        "kept in files/); the 12 decoded rows are not counted either (rows_read {}), so they exist nowhere in the lake"),
+        "kept in files/); the 12 decoded rows are not counted either (rows_read {}), so they exist nowhere in the "
+        "lake"),
     "31_wrong_month": (
         "extract: same as 30_wrong_force for a file of the wrong month: rejected with a clear message, but the "
         "file is not copied to quarantine/.../files/ (ExtractFileError carries the bare file name), and its "

@@ -436,7 +436,8 @@ def formula_injection(world: World) -> Built:
         _set_csv_cell(d, subjects, index, d.column("subjects", "surname"), surname)
         key = {"intel_ref": rows[index][header.index(d.column("subjects", "intel_ref"))],
                "person_ref": rows[index][header.index(person)]}
-        planted += [_plant("subjects", "forenames", forenames, key=key), _plant("subjects", "surname", surname, key=key)]
+        planted += [_plant("subjects", "forenames", forenames, key=key),
+                    _plant("subjects", "surname", surname, key=key)]
     return Built(d, [reports, subjects], planted=planted)
 
 
@@ -467,7 +468,8 @@ def unicode_edge_cases(world: World) -> Built:
     forenames = "\u202eexe.nosaJ"  # right-to-left override: displays as "Jason.exe" reversed
     surname = "Ba\u200dker\u200b\u2060Smith\ufeff"  # zero-width joiner, zero-width space, word joiner, BOM
     found_with = "\U0001F469\u200d\U0001F467\u200d\U0001F466 Emojifamily \U0001F52A"
-    address = "Flat 2\u0301, Zoe\u0308 House, \U0001D54F\U0001D560\U0001D568\U0001D55F Street"  # combining marks, maths letters
+    # combining marks, mathematical letters
+    address = "Flat 2\u0301, Zoe\u0308 House, \U0001D54F\U0001D560\U0001D568\U0001D55F Street"
     records = d.read_jsonl(name)
     record = records[1]
     record[d.column("episodes", "forenames")] = forenames
@@ -557,7 +559,8 @@ def truncated_mid_row(world: World) -> Built:
     data = d.files[name]
     last = data.rstrip(b"\n").rfind(b"\n") + 1
     d.files[name] = data[: last + (len(data) - last) // 2]  # the transfer stopped half-way through the last row
-    return Built(d, [name], notes="cut half-way through the last row, no final newline: the fields after the cut are lost")
+    return Built(d, [name],
+                 notes="cut half-way through the last row, no final newline: the fields after the cut are lost")
 
 
 def truncated_mid_json_line(world: World) -> Built:
@@ -661,7 +664,8 @@ CASES: list[Case] = [
                   "pnc_check_letter in _warnings so person resolution does not trust the ID."),
     Case("impossible_date_of_birth", "bedfordshire", "missing",
          "one missing person's date of birth is 31/02/2009",
-         "landed_flagged", "could not be read and was left empty (columns: date_of_birth)", impossible_date_of_birth, flags=["values_decoded"],
+         "landed_flagged", "could not be read and was left empty (columns: date_of_birth)", impossible_date_of_birth,
+         flags=["values_decoded"],
          decision="An optional date that cannot be read becomes null and the episode lands flagged (values_decoded "
                   "in _warnings, the raw value in _decode_errors): holding a missing child's episode back "
                   "over a typo in the date of birth would hide the child. A required date (see impossible_date) "
