@@ -61,31 +61,6 @@ CASES: dict[str, dict[str, Any]] = {
 # expectation in case.yml stays as the issue states it; remove the entry when the bug is fixed
 # (strict xfail makes the fix visible).
 KNOWN_BUGS: dict[str, str] = {
-    "18_wrong_delimiter": (
-        "extract: a ';'-separated file where niche expects ',' is rejected with 'missing required columns: "
-        "ForceCode (force_id), OccurrenceNo (crime_ref), ... LastModified (updated_at)', naming every column as "
-        "missing although all are present, joined by ';' in a single header cell; the message should say the "
-        "delimiter is wrong (dialects._check_required_columns does not look for the expected names inside one cell)"),
-    "20_utf8_where_cp1252_expected": (
-        "extract: a UTF-8 file delivered where connect exports cp1252 decodes without error and lands as mojibake "
-        "(forenames 'ZoÃ«', surname 'MÃ¼ller-Ã…ngstrÃ¶m'); status passed, nothing flagged. Names that no longer "
-        "match break person resolution quietly; valid multi-byte UTF-8 sequences in a cp1252 file should fail "
-        "the file (dialects._decode_text only catches bytes cp1252 leaves undefined)"),
-    "24_truncated_mid_row": (
-        "extract: a niche CSV cut half-way through its last row (no final newline) is read as a short row, not a "
-        "truncated file: 11 of 12 rows land, the cut row is quarantined as 'updated_at is empty or could not be "
-        "read', and the report's warning says 'columns: unknown'; nothing tells the data engineer the file was "
-        "cut off (a short final record without a line end should fail the file as truncated)"),
-    "30_wrong_force": (
-        "extract: a file delivered to the wrong force's folder is rejected, but the rejected file is not kept: "
-        "_check_partition raises ExtractFileError with the bare file name (_source_file), so _quarantine_file's "
-        "Path(name).is_file() is False and only the .reason.txt is written (the report still says the files are "
-        "kept in files/); the 12 decoded rows are not counted either (rows_read {}), so they exist nowhere in the "
-        "lake"),
-    "31_wrong_month": (
-        "extract: same as 30_wrong_force for a file of the wrong month: rejected with a clear message, but the "
-        "file is not copied to quarantine/.../files/ (ExtractFileError carries the bare file name), and its "
-        "rows are not counted (rows_read {})"),
     "33_bare_cr_in_unquoted_field": (
         "extract/validate: a record split in two by a bare CR is held (both halves, correctly), but the report "
         "never says why: the reader's 'row has 4 fields but the header has 30' / 'row has 27 fields ...' lives "

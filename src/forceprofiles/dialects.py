@@ -1209,7 +1209,13 @@ def _parse_file(path: Path, data: bytes, spec: FileSpec) -> _RawTable:
 
 
 def _decode_text(path: Path, data: bytes, fmt: FileFormat) -> str:
-    encoding = "utf-8-sig" if fmt.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else fmt.encoding
+    utf8_expected = fmt.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    encoding = "utf-8-sig" if utf8_expected else fmt.encoding
+    if not utf8_expected and _is_multibyte_utf8(data):
+        # A UTF-8 file read as a single-byte code page decodes "successfully" into mojibake
+        # ('ZoÃ«'), which would silently break names for person resolution: refuse it.
+        raise ExtractFileError(path, f"is UTF-8 encoded, but this dialect exports {fmt.encoding} (Windows code page): "
+                                     f"ask the force to re-export it as {fmt.encoding}")
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
@@ -1219,10 +1225,26 @@ def _decode_text(path: Path, data: bytes, fmt: FileFormat) -> str:
                                      "encoding, or is it not a text file?") from None
 
 
+def _is_multibyte_utf8(data: bytes) -> bool:
+    """True when the bytes hold non-ASCII text that is valid UTF-8.
+
+    Text in a single-byte code page with accented letters is almost never valid UTF-8 by
+    chance, so valid multi-byte sequences mean the file was saved as UTF-8.
+    """
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _parse_csv(path: Path, data: bytes, fmt: FileFormat) -> tuple[pd.DataFrame, list[int], list[list[str]]]:
     text = _decode_text(path, data, fmt)
     if not text.strip():
         raise ExtractFileError(path, "file is empty: expected at least a header row (an empty month still has one)")
+    _check_not_truncated(path, text, fmt)
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter, strict=True)
     try:
@@ -1230,6 +1252,7 @@ def _parse_csv(path: Path, data: bytes, fmt: FileFormat) -> tuple[pd.DataFrame, 
         records = [record for record in reader if record]
     except csv.Error as error:
         raise ExtractFileError(path, f"malformed CSV at line {reader.line_num}: {error}") from None
+    _check_delimiter(path, header, fmt)
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise ExtractFileError(path, f"header repeats columns {', '.join(duplicates)}")
@@ -1310,6 +1333,35 @@ def _decode_feed(tables: list[_RawTable], layout: FeedLayout, dialect: Dialect, 
             frame = _sort_by_key(frame, layout.feed, entity)
         frames[entity] = frame
     return frames
+
+
+def _check_not_truncated(path: Path, text: str, fmt: FileFormat) -> None:
+    """A CSV whose last record is short and has no line end was cut off in transfer."""
+    if not text or text.endswith(("\n", "\r")):
+        return
+    lines = text.splitlines()
+    if len(lines) < 2:
+        return
+    reader = csv.reader(io.StringIO(lines[0] + "\n" + lines[-1]), delimiter=fmt.delimiter)
+    try:
+        header, last = next(reader), next(reader, [])
+    except csv.Error:
+        return
+    if len(last) < len(header):
+        raise ExtractFileError(path, f"file is truncated: its last row stops after {len(last)} of {len(header)} "
+                                     "fields with no line end, so the rest of the file was lost in transfer; "
+                                     "ask the force to re-send it")
+
+
+def _check_delimiter(path: Path, header: list[str], fmt: FileFormat) -> None:
+    """A header that is one cell holding another separator means the wrong delimiter was used."""
+    if len(header) != 1:
+        return
+    for candidate in (";", ",", "|", "\t"):
+        if candidate != fmt.delimiter and header[0].count(candidate) >= 2:
+            raise ExtractFileError(path, f"uses the delimiter {candidate!r} but this dialect's files are delimited "
+                                         f"by {fmt.delimiter!r}: the header is one column "
+                                         f"'{header[0][:60]}...'; ask the force to re-export with {fmt.delimiter!r}")
 
 
 def _check_required_columns(raw: _RawTable, layout: FeedLayout) -> None:

@@ -71,13 +71,17 @@ def extract(
         if decoded is None:
             result.status = "missing"
         else:
-            _check_partition(decoded, force_id, feed, month)
-            _keep_landing_copy(decoded, lake_root, force_id, feed, month, landing_root)
+            result.rows_read = {entity: len(frame) for entity, frame in decoded.frames.items()}
+            misdelivery = _misdelivery(decoded, force_id, feed, month)
+            if misdelivery is not None:
+                raise misdelivery
+            _keep_landing_copy(decoded, lake_root, force_id, feed, month)
             result.files = [asdict(f) for f in decoded.files]
             for entity, frame in decoded.frames.items():
                 frame.to_parquet(staging / f"{entity}.parquet", index=False, compression="zstd")
-                result.rows_read[entity] = len(frame)
     except ExtractFileError as error:
+        # The rows decoded before the problem was found (a misdelivered file) stay counted as
+        # read: validation accounts for them as quarantined with the file.
         result.status = "failed"
         result.file_errors.append({"path": str(error.path), "message": error.message})
         _quarantine_file(error, lake_root, force_id, feed, month)
@@ -98,29 +102,27 @@ def _read_delivery(config: ForceConfig, feed: str, month: str, landing_root: Pat
     return read_extract(folder, feed, dialect)
 
 
-def _check_partition(decoded: DecodedExtract, force_id: str, feed: str, month: str) -> None:
-    """Reject a delivery that belongs to another force or month (a misfiled or stale extract)."""
-    main_entity = contract.entities(feed)[0]
-    frame = decoded.frames[main_entity]
+def _misdelivery(decoded: DecodedExtract, force_id: str, feed: str, month: str) -> ExtractFileError | None:
+    """The error for a delivery that belongs to another force or month (misfiled or stale), if any."""
+    frame = decoded.frames[contract.entities(feed)[0]]
     if frame.empty:
-        return
-    source = str(frame["_source_file"].iloc[0])
-    other_force = (frame["force_id"].astype(str) != force_id).mean()
-    if other_force > WRONG_PARTITION_TOLERANCE:
-        found = frame["force_id"].astype(str).mode().iloc[0]
-        raise ExtractFileError(Path(source), f"this extract is for force '{found}', not '{force_id}': "
-                                             f"it was delivered to the wrong folder; ask the force to re-send")
-    updated = pd.to_datetime(frame["updated_at"], errors="coerce")
-    other_month = (updated.dt.strftime("%Y-%m") != month).mean()
-    if other_month > WRONG_PARTITION_TOLERANCE:
-        found = updated.dt.strftime("%Y-%m").mode()
+        return None
+    name = str(frame["_source_file"].iloc[0])
+    source = next((f.path for f in decoded.files if Path(f.path).name == name), name)
+    forces = frame["force_id"].astype(str)
+    if (forces != force_id).mean() > WRONG_PARTITION_TOLERANCE:
+        return ExtractFileError(source, f"this extract is for force '{forces.mode().iloc[0]}', not '{force_id}': "
+                                        f"it was delivered to the wrong folder; ask the force to re-send")
+    updated = pd.to_datetime(frame["updated_at"], errors="coerce").dt.strftime("%Y-%m")
+    if (updated != month).mean() > WRONG_PARTITION_TOLERANCE:
+        found = updated.mode()
         label = found.iloc[0] if len(found) else "unknown"
-        raise ExtractFileError(Path(source), f"this extract's records were updated in {label}, not {month}: "
-                                             f"it is the wrong month's file; ask the force for the {month} extract")
+        return ExtractFileError(source, f"this extract's records were updated in {label}, not {month}: "
+                                        f"it is the wrong month's file; ask the force for the {month} extract")
+    return None
 
 
-def _keep_landing_copy(decoded: DecodedExtract, lake_root: Path, force_id: str, feed: str, month: str,
-                       landing_root: Path) -> None:
+def _keep_landing_copy(decoded: DecodedExtract, lake_root: Path, force_id: str, feed: str, month: str) -> None:
     """Keep an immutable, checksummed copy of each delivered file (never overwritten)."""
     target = partition(lake_root, "landing", feed, force_id, month)
     target.mkdir(parents=True, exist_ok=True)

@@ -730,7 +730,7 @@ CASES: list[Case] = [
          quarantined_file="intelligence-reports.jsonl"),
     Case("truncated_mid_quoted_field", "cumbria", "custody",
          "CUSTODY_RECORDS.csv stops inside a quoted field of its last row",
-         "file_quarantined", "unexpected end of data", truncated_mid_quoted_field,
+         "file_quarantined", "file is truncated", truncated_mid_quoted_field,
          quarantined_file="CUSTODY_RECORDS.csv"),
     Case("binary_garbage_csv", "cumbria", "crime",
          "CRIME_OCCURRENCES.csv is 2 kB of random bytes",
