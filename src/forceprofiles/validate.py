@@ -744,7 +744,9 @@ def _problem(rule: Rule, entity: EntitySuite, outcome: _Outcome, frame: pd.DataF
     elif rule.gx_type == "ExpectTableRowCountToBeBetween":
         message += f" ({_observed_count(outcome, frame)} rows)"
     if rule.id == "values_decoded" and outcome.row_ids:
-        message += f" (columns: {', '.join(_decode_error_columns(prepared, outcome.row_ids, frame)) or 'unknown'})"
+        named = _decode_error_columns(prepared, outcome.row_ids, frame)
+        message += f" (columns: {', '.join(named)})" if named else \
+            " (the problem is with the row as a whole, not one column: see _decode_errors on those rows)"
     picked = frame.loc[frame[ROW_ID].isin(outcome.row_ids)] if outcome.row_ids else frame.iloc[0:0]
     examples = [(str(f), int(r)) for f, r in zip(picked["_source_file"].head(MAX_EXAMPLES),
                                                  picked["_source_row"].head(MAX_EXAMPLES))]
@@ -882,10 +884,10 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 # The readable report
 
 _STATUS_TEXT = {
-    "passed": "Passed. Every row landed.",
-    "passed_with_quarantine": "Passed with quarantine. The rows listed below were held back; the rest landed.",
-    "failed": "Failed. Nothing from this extract landed; every row is held in quarantine until the force re-sends.",
-    "missing": "Missing. No extract arrived for this month (late delivery).",
+    "passed": ("Passed", "Every row landed."),
+    "passed_with_quarantine": ("Passed with quarantine", "The rows listed below were held back; the rest landed."),
+    "failed": ("Failed", "Nothing from this extract landed; every row is held in quarantine until the force re-sends."),
+    "missing": ("Missing", "No extract arrived for this month (late delivery)."),
 }
 
 
@@ -895,7 +897,7 @@ def render_report(result: ValidationResult) -> str:
     Built from counts, rule descriptions, file names and row numbers only, never from values.
     """
     lines = [f"# Validation report: {result.feed}, {result.force_id}, {result.month}", "",
-             f"**Status: {result.status.replace('_', ' ')}.** {_STATUS_TEXT[result.status]}", ""]
+             "**{}.** {}".format(*_STATUS_TEXT[result.status]), ""]
     if result.status in ("failed", "missing"):
         lines += ["If this feed is mandatory for the force, its products for the month are held and the data team "
                   "is alerted; other forces carry on.", ""]
