@@ -61,12 +61,6 @@ CASES: dict[str, dict[str, Any]] = {
 # expectation in case.yml stays as the issue states it; remove the entry when the bug is fixed
 # (strict xfail makes the fix visible).
 KNOWN_BUGS: dict[str, str] = {
-    "33_bare_cr_in_unquoted_field": (
-        "extract/validate: a record split in two by a bare CR is held (both halves, correctly), but the report "
-        "never says why: the reader's 'row has 4 fields but the header has 30' / 'row has 27 fields ...' lives "
-        "only in _decode_errors; the report lists five 'X is empty or could not be read' problems and 'the record "
-        "belongs to another force' (the second half has a surname in ForceCode), and the values_decoded warning "
-        "says 'columns: unknown'. Field-count errors should reach the report as such"),
 }
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import math
 import os
 import statistics
@@ -745,8 +746,12 @@ def _problem(rule: Rule, entity: EntitySuite, outcome: _Outcome, frame: pd.DataF
         message += f" ({_observed_count(outcome, frame)} rows)"
     if rule.id == "values_decoded" and outcome.row_ids:
         named = _decode_error_columns(prepared, outcome.row_ids, frame)
+        shapes = _row_shape_errors(prepared, outcome.row_ids)
+        if shapes:
+            message += (" (" + "; ".join(shapes) + ": a line break or delimiter inside an unquoted field "
+                        "split the record, so its values are in the wrong columns)")
         message += f" (columns: {', '.join(named)})" if named else \
-            " (the problem is with the row as a whole, not one column: see _decode_errors on those rows)"
+            "" if shapes else " (the problem is with the row as a whole, not one column: see _decode_errors on those rows)"
     picked = frame.loc[frame[ROW_ID].isin(outcome.row_ids)] if outcome.row_ids else frame.iloc[0:0]
     examples = [(str(f), int(r)) for f, r in zip(picked["_source_file"].head(MAX_EXAMPLES),
                                                  picked["_source_row"].head(MAX_EXAMPLES))]
@@ -757,6 +762,19 @@ def _problem(rule: Rule, entity: EntitySuite, outcome: _Outcome, frame: pd.DataF
 
 def _observed_count(outcome: _Outcome, frame: pd.DataFrame) -> str:
     return f"{int(outcome.observed):,}" if isinstance(outcome.observed, (int, float)) else f"{len(frame):,}"
+
+
+_ROW_SHAPE = re.compile(r"^row has \d+ fields but the header has \d+$")
+
+
+def _row_shape_errors(prepared: pd.DataFrame, row_ids: Iterable[int]) -> list[str]:
+    """Structural reader messages ("row has 4 fields but the header has 30"): they hold no values."""
+    found: list[str] = []
+    for text in prepared.loc[prepared[ROW_ID].isin(list(row_ids)), "_decode_errors"].dropna():
+        for part in str(text).split("; "):
+            if _ROW_SHAPE.match(part.strip()) and part.strip() not in found:
+                found.append(part.strip())
+    return found[:MAX_EXAMPLES]
 
 
 def _decode_error_columns(prepared: pd.DataFrame, row_ids: Iterable[int], frame: pd.DataFrame) -> list[str]:
