@@ -1,0 +1,616 @@
+"""Person resolution: probabilistic record linkage of person records with Splink on DuckDB.
+
+Why Splink: police person records carry no shared key. PNC and CRO numbers are strong
+evidence but are often missing and sometimes mistyped; names arrive as nicknames, with and
+without accents, double-barrelled or not; dates of birth get their day and month swapped.
+A Fellegi-Sunter model weighs each piece of evidence by how often it agrees among true matches
+(m) and among non-matches (u), so that every link comes with a match weight that decomposes into
+per-field evidence, which is what makes a cross-force link explainable in a product.
+
+Why a saved model: the model is trained once (``scripts/train_person_model.py``) and saved as a
+versioned artefact (``profiles/linkage/person_model.json``, with its training provenance).
+:func:`resolve` only loads it: retraining silently every run would move person keys from month
+to month for no reason in the data.
+
+Backends: everything here runs on Splink's ``DuckDBAPI`` (no Spark needed). To scale out,
+build the linker on ``splink.SparkAPI(spark_session=spark)`` instead of ``DuckDBAPI()`` in
+:func:`_linker` (the settings use DuckDB SQL functions ``jaro_winkler_similarity``,
+``levenshtein``, ``string_split`` and ``list_has_any``, which Spark spells differently, so the
+custom levels' SQL would need ``base_dialect_str="duckdb"`` for sqlglot to translate them).
+
+The person schema (:data:`PERSON_SCHEMA`) is what ``forceprofiles link`` accepts: any persons
+table with those columns, e.g. a partner agency's list, can be matched against police data.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forceprofiles.identifiers import is_valid_cro, normalise_pnc
+
+log = logging.getLogger(__name__)
+
+MODEL_FORMAT = "forceprofiles.person_model"
+MODEL_VERSION = "1.0.0"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "profiles" / "linkage" / "person_model.json"
+
+# The documented person schema: column -> (required, description). Optional columns may be
+# absent from an input; required ones must be there (values may still be null).
+PERSON_SCHEMA: dict[str, tuple[bool, str]] = {
+    "record_id": (True, "unique id of the person record (stable from month to month)"),
+    "source": (True, "where the record comes from: a force id, 'central', or a partner agency"),
+    "forenames": (True, "forenames as recorded"),
+    "surname": (True, "surname as recorded"),
+    "date_of_birth": (True, "date of birth (YYYY-MM-DD; day/month swaps are forgiven)"),
+    "sex": (False, "M, F or U"),
+    "address": (True, "home address line as recorded"),
+    "postcode": (True, "home postcode as recorded"),
+    "pnc_id": (False, "PNC ID YYYY/NNNNNNNC or YY/NNNNNNC (invalid check letters are ignored)"),
+    "cro_number": (False, "CRO number NNNNNN/YYC (invalid check letters are ignored)"),
+}
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(name for name, (required, _) in PERSON_SCHEMA.items() if required)
+
+
+class PersonSchemaError(ValueError):
+    """A persons table lacks columns of the documented person schema."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation
+# ---------------------------------------------------------------------------------------------
+
+# Letters that NFKD does not decompose into ASCII + combining mark.
+_EXTRA_TRANSLIT = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ß": "ss",
+                                 "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th"})
+
+# Common English nicknames beyond the synthetic world's own table (so that a partner agency's
+# list with e.g. "Sid" or "Ron" still finds the police record).
+_EXTRA_NICKNAMES: dict[str, tuple[str, ...]] = {
+    "Ronald": ("Ron", "Ronnie"), "Donald": ("Don", "Donnie"), "Sidney": ("Sid",),
+    "Frederick": ("Fred", "Freddie", "Freddy"), "Gerald": ("Gerry",), "Terence": ("Terry",),
+    "Lawrence": ("Larry", "Laurie"), "Leonard": ("Len", "Lenny"), "Timothy": ("Tim", "Timmy"),
+    "Kenneth": ("Ken", "Kenny"), "Raymond": ("Ray",), "Gregory": ("Greg",), "Jonathan": ("Jon", "Jonny"),
+    "Philip": ("Phil",), "Phillip": ("Phil",), "Douglas": ("Doug",), "Albert": ("Bert", "Al"),
+    "Susannah": ("Sue",), "Christine": ("Chris", "Chrissie"), "Catherine": ("Cath", "Cathy", "Kate"),
+    "Jacqueline": ("Jackie",), "Alexandra": ("Alex", "Lexi"), "Josephine": ("Jo", "Josie"),
+    "Gemma": ("Gem",), "Kimberley": ("Kim",), "Stephanie": ("Steph",), "Zachary": ("Zach", "Zak"),
+    "Frances": ("Fran",), "Francis": ("Frank",), "Ashley": ("Ash",), "Oliver": ("Ollie",),
+    "Harrison": ("Harry",), "Callum": ("Cal",), "Kieran": ("Kier",), "Dominic": ("Dom",),
+    "Elliot": ("Eli",), "Sebastian": ("Seb",), "Theodore": ("Theo",), "Maximilian": ("Max",),
+}
+
+
+def ascii_fold(text: str) -> str:
+    """Transliterate to ASCII (NFKD, then drop combining marks): 'Łukasz Wiśniewski' -> 'Lukasz Wisniewski'."""
+    text = text.translate(_EXTRA_TRANSLIT)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _norm_token_text(value: object) -> str | None:
+    """Lower-case ASCII letters, digits and single spaces; hyphens and apostrophes become spaces or go."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    text = ascii_fold(str(value)).lower()
+    text = text.replace("'", "").replace("`", "")
+    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
+    return text or None
+
+
+def nickname_table() -> dict[str, str]:
+    """Normalised name -> canonical name (nicknames and transliterated variants to one form).
+
+    Built from :data:`forceprofiles.synth.names.NICKNAMES` inverted plus a few common extras.
+    A nickname shared by two names (Sam: Samuel, Samantha) goes to the first listed; the other
+    evidence (date of birth, sex, surname) separates such people.
+    """
+    from forceprofiles.synth.names import NICKNAMES
+
+    table: dict[str, str] = {}
+    for source in (NICKNAMES, _EXTRA_NICKNAMES):
+        for canonical, nicknames in source.items():
+            canon = _norm_token_text(canonical) or ""
+            table.setdefault(canon, canon)
+            for nickname in nicknames:
+                key = _norm_token_text(nickname) or ""
+                table.setdefault(key, table.get(canon, canon))
+    # Follow chains (mohammed -> muhammad) to a fixed point.
+    for key in list(table):
+        seen = {key}
+        value = table[key]
+        while table.get(value, value) != value and value not in seen:
+            seen.add(value)
+            value = table[value]
+        table[key] = value
+    return table
+
+
+_NICKNAMES: dict[str, str] | None = None
+
+
+def canonical_forename(name: str | None) -> str | None:
+    """The canonical form of one normalised forename ('bill' -> 'william', 'mohd' -> 'muhammad')."""
+    global _NICKNAMES
+    if not name:
+        return None
+    if _NICKNAMES is None:
+        _NICKNAMES = nickname_table()
+    return _NICKNAMES.get(name, name)
+
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+
+
+def normalise_postcode(value: object) -> str | None:
+    """'nr22 1ex' / 'NR221EX' -> 'NR22 1EX'; an outward code alone is kept; anything else -> None."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    compact = re.sub(r"[^A-Z0-9]", "", str(value).upper())
+    match = _POSTCODE.match(compact)
+    if match:
+        return f"{match.group(1)} {match.group(2)}"
+    if re.match(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$", compact):
+        return compact
+    return None
+
+
+def _to_date(value: object) -> _dt.date | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return stamp.date()
+
+
+def _swapped(day_first: _dt.date | None) -> str | None:
+    """The date with day and month swapped, where that is a different valid date."""
+    if day_first is None or day_first.day > 12 or day_first.day == day_first.month:
+        return None
+    try:
+        return _dt.date(day_first.year, day_first.day, day_first.month).isoformat()
+    except ValueError:
+        return None
+
+
+def check_person_schema(df: pd.DataFrame) -> None:
+    """Raise :class:`PersonSchemaError` naming every required column that is missing."""
+    missing = [name for name in REQUIRED_COLUMNS if name not in df.columns]
+    if missing:
+        documented = ", ".join(f"{n}{'' if r else '?'}" for n, (r, _) in PERSON_SCHEMA.items())
+        raise PersonSchemaError(
+            f"persons table is missing required column(s): {', '.join(missing)} "
+            f"(the person schema is: {documented}; '?' marks optional columns)")
+
+
+def prepare_persons(df: pd.DataFrame) -> pd.DataFrame:
+    """Normalise a persons table (the person schema) into the columns the model compares.
+
+    Output columns: record_id, source, forename (canonical first forename), forenames_norm,
+    surname_norm (tokens joined without spaces, so 'Smith-Jones' = 'Smith Jones' = 'Smithjones'),
+    surname_tokens (space-separated tokens, for double-barrelled overlaps), dob (date), dob_str,
+    dob_swapped (day/month swapped, where valid), sex, postcode, postcode_district, address_norm,
+    pnc (long form, null unless the check letter is right), pnc_recorded_invalid (flag),
+    cro (null unless valid). Record ids must be unique: they are Splink's unique_id.
+    """
+    check_person_schema(df)
+    if df["record_id"].isna().any():
+        raise PersonSchemaError("record_id must not be null")
+    if df["record_id"].duplicated().any():
+        dupes = df.loc[df["record_id"].duplicated(), "record_id"].astype(str).head(5).tolist()
+        raise PersonSchemaError(f"record_id must be unique; duplicated: {', '.join(dupes)}")
+    n = len(df)
+    forenames = [_norm_token_text(v) for v in df["forenames"].tolist()]
+    surnames = [_norm_token_text(v) for v in df["surname"].tolist()]
+    dobs = [_to_date(v) for v in df["date_of_birth"].tolist()]
+    pnc_raw = df["pnc_id"].tolist() if "pnc_id" in df.columns else [None] * n
+    cro_raw = df["cro_number"].tolist() if "cro_number" in df.columns else [None] * n
+    sex_raw = df["sex"].tolist() if "sex" in df.columns else [None] * n
+    pncs = [normalise_pnc(str(v)) if _present(v) else None for v in pnc_raw]
+    cros = [str(v).strip().upper() if _present(v) and is_valid_cro(str(v)) else None for v in cro_raw]
+    postcodes = [normalise_postcode(v) for v in df["postcode"].tolist()]
+    out = pd.DataFrame({
+        "record_id": df["record_id"].astype(str).tolist(),
+        "source": [str(v) if _present(v) else None for v in df["source"].tolist()],
+        "forename": [canonical_forename(f.split(" ")[0]) if f else None for f in forenames],
+        "forenames_norm": forenames,
+        "surname_norm": [s.replace(" ", "") if s else None for s in surnames],
+        "surname_tokens": surnames,
+        "dob": pd.array(dobs, dtype="object"),
+        "dob_str": [d.isoformat() if d else None for d in dobs],
+        "dob_swapped": [_swapped(d) for d in dobs],
+        "sex": [str(v).upper() if _present(v) and str(v).upper() in ("M", "F") else None for v in sex_raw],
+        "postcode": postcodes,
+        "postcode_district": [p.split(" ")[0] if p else None for p in postcodes],
+        "address_norm": [_norm_token_text(v) for v in df["address"].tolist()],
+        "pnc": pncs,
+        "pnc_recorded_invalid": [bool(_present(r)) and p is None for r, p in zip(pnc_raw, pncs)],
+        "cro": cros,
+    })
+    out["dob"] = pd.to_datetime(out["dob_str"], errors="coerce")
+    return out
+
+
+def _present(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return False
+    if isinstance(value, float) and pd.isna(value):
+        return False
+    return str(value).strip() != ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Model settings
+# ---------------------------------------------------------------------------------------------
+
+
+def _null(col: str) -> dict[str, Any]:
+    return {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "label_for_charts": f"{col} missing",
+            "is_null_level": True}
+
+
+def _level(sql: str, label: str) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label}
+
+
+_ELSE = {"sql_condition": "ELSE", "label_for_charts": "all other"}
+
+
+def model_settings() -> dict[str, Any]:
+    """The Splink settings (comparisons and blocking), before training.
+
+    Comparison levels are ordered from strongest to weakest agreement; the labels are what
+    :func:`resolve` writes into each link's explanation. PNC and CRO have only exact / other:
+    their m probabilities (trained) say how often true matches carry different identifiers,
+    which is what makes them strong but fallible evidence rather than a deterministic key.
+    """
+    jw = "jaro_winkler_similarity"
+    comparisons = [
+        {"output_column_name": "forename", "comparison_description": "first forename (nickname-canonical)",
+         "comparison_levels": [
+             _null("forename"),
+             _level('"forename_l" = "forename_r"', "forename exact (canonical)"),
+             _level(f'{jw}("forename_l", "forename_r") >= 0.92', "forename JW>0.92"),
+             _level(f'{jw}("forename_l", "forename_r") >= 0.80', "forename JW>0.80"),
+             _level('list_has_any(string_split("forenames_norm_l", \' \'), string_split("forenames_norm_r", \' \'))',
+                    "forenames share a name"),
+             _ELSE]},
+        {"output_column_name": "surname", "comparison_description": "surname (double-barrelled aware)",
+         "comparison_levels": [
+             _null("surname_norm"),
+             _level('"surname_norm_l" = "surname_norm_r"', "surname exact"),
+             _level(f'{jw}("surname_norm_l", "surname_norm_r") >= 0.92', "surname JW>0.92"),
+             _level('list_has_any(string_split("surname_tokens_l", \' \'), string_split("surname_tokens_r", \' \'))',
+                    "surname token shared (double-barrelled)"),
+             _level(f'{jw}("surname_norm_l", "surname_norm_r") >= 0.80', "surname JW>0.80"),
+             _ELSE]},
+        {"output_column_name": "dob", "comparison_description": "date of birth",
+         "comparison_levels": [
+             _null("dob_str"),
+             _level('"dob_str_l" = "dob_str_r"', "dob exact"),
+             _level('"dob_str_l" = "dob_swapped_r"', "dob day/month swapped"),
+             _level('substr("dob_str_l", 6, 5) = substr("dob_str_r", 6, 5) AND '
+                    'abs(cast(substr("dob_str_l", 1, 4) as integer) - cast(substr("dob_str_r", 1, 4) as integer)) = 1',
+                    "dob year off by one"),
+             _level('levenshtein("dob_str_l", "dob_str_r") <= 1', "dob one character different"),
+             _level('levenshtein("dob_str_l", "dob_str_r") <= 2', "dob two characters different"),
+             _ELSE]},
+        {"output_column_name": "postcode", "comparison_description": "home postcode",
+         "comparison_levels": [
+             _null("postcode"),
+             _level('"postcode_l" = "postcode_r"', "postcode exact"),
+             _level('"postcode_district_l" = "postcode_district_r"', "postcode district"),
+             _ELSE]},
+        {"output_column_name": "pnc", "comparison_description": "PNC ID (check letter verified)",
+         "comparison_levels": [_null("pnc"), _level('"pnc_l" = "pnc_r"', "pnc exact"), _ELSE]},
+        {"output_column_name": "cro", "comparison_description": "CRO number (check letter verified)",
+         "comparison_levels": [_null("cro"), _level('"cro_l" = "cro_r"', "cro exact"), _ELSE]},
+        {"output_column_name": "sex", "comparison_description": "sex",
+         "comparison_levels": [_null("sex"), _level('"sex_l" = "sex_r"', "sex same"), _ELSE]},
+    ]
+    blocking = [
+        {"blocking_rule": 'l."pnc" = r."pnc"'},
+        {"blocking_rule": 'l."cro" = r."cro"'},
+        {"blocking_rule": 'l."dob_str" = r."dob_str" AND substr(l."surname_norm", 1, 1) = substr(r."surname_norm", 1, 1)'},
+        {"blocking_rule": 'l."dob_str" = r."dob_str" AND l."forename" = r."forename"'},
+        {"blocking_rule": 'l."dob_str" = r."dob_swapped" AND l."surname_norm" = r."surname_norm"'},
+        {"blocking_rule": 'l."forename" = r."forename" AND l."surname_norm" = r."surname_norm"'},
+        {"blocking_rule": 'l."surname_norm" = r."surname_norm" AND l."postcode" = r."postcode"'},
+    ]
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "record_id",
+        "comparisons": comparisons,
+        "blocking_rules_to_generate_predictions": blocking,
+        "retain_matching_columns": True,
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": ["source"],
+        "probability_two_random_records_match": 0.0001,
+        "em_convergence": 0.0001,
+        "max_iterations": 25,
+    }
+
+
+def _linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
+    """A Splink linker on an in-memory DuckDB (swap DuckDBAPI for SparkAPI to scale out)."""
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI()
+    frame = db_api.register(prepared, dataset_display_name="persons")
+    return Linker(frame, settings, log_level=logging.WARNING)
+
+
+def train_model(persons: pd.DataFrame, *, seed: int = 42, data_description: str = "unspecified",
+                max_pairs: float = 2e6) -> dict[str, Any]:
+    """Train the model on a persons table and return the artefact (JSON-ready dict).
+
+    u probabilities come from random sampling with a fixed ``seed`` (reproducible); the prior
+    (probability two random records match) from deterministic rules (same PNC; or same name and
+    date of birth) with an assumed recall; m probabilities from expectation maximisation on two
+    blocking rules so that every comparison is estimated at least once (name+dob blocks train
+    postcode/identifiers, postcode and dob blocks train the names).
+    """
+    import splink
+
+    prepared = prepare_persons(persons)
+    linker = _linker(prepared, model_settings())
+    linker.training.estimate_probability_two_random_records_match(
+        ['l."pnc" = r."pnc"',
+         'l."forename" = r."forename" AND l."surname_norm" = r."surname_norm" AND l."dob_str" = r."dob_str"'],
+        recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        'l."forename" = r."forename" AND l."surname_norm" = r."surname_norm"')
+    linker.training.estimate_parameters_using_expectation_maximisation('l."dob_str" = r."dob_str"')
+    settings = linker.misc.save_model_to_json()
+    settings.pop("linker_uid", None)
+    untrained = _neutralise_untrained_levels(settings)
+    return {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "training": {
+            "data": data_description,
+            "records": int(len(prepared)),
+            "trained_on": _dt.date.today().isoformat(),
+            "seed": seed,
+            "u_max_pairs": max_pairs,
+            "splink_version": splink.__version__,
+            "untrained_levels_set_neutral": untrained,
+        },
+        "splink_settings": settings,
+    }
+
+
+def _neutralise_untrained_levels(settings: dict[str, Any]) -> list[str]:
+    """Levels never seen in training get m = u (a Bayes factor of 1: no evidence either way).
+
+    A level that training data never reached (e.g. sexes disagreeing among true matches) must not
+    silently take Splink's defaults; neutral is the honest choice. Returns the levels changed.
+    """
+    changed = []
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if m is None and u is not None:
+                level["m_probability"] = u
+                changed.append(f"{comparison['output_column_name']}: {level.get('label_for_charts')} (m)")
+            elif u is None and m is not None:
+                level["u_probability"] = m
+                changed.append(f"{comparison['output_column_name']}: {level.get('label_for_charts')} (u)")
+    return changed
+
+
+def save_model(model: dict[str, Any], path: Path | str = DEFAULT_MODEL_PATH) -> Path:
+    """Write the model artefact as stable, readable JSON (reviewable in a diff)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def load_model(path: Path | str = DEFAULT_MODEL_PATH) -> dict[str, Any]:
+    """Read a model artefact; refuse anything that is not one (a bare Splink JSON has no provenance)."""
+    model = json.loads(Path(path).read_text(encoding="utf-8"))
+    if model.get("format") != MODEL_FORMAT or "splink_settings" not in model:
+        raise ValueError(f"{path} is not a {MODEL_FORMAT} artefact (format/version/splink_settings missing)")
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolution
+# ---------------------------------------------------------------------------------------------
+
+
+def _level_labels(settings: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """Comparison -> gamma value -> label. Splink numbers non-null levels n-1 .. 0, null is -1."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        mapping = {-1: f"{comparison['output_column_name']} missing"}
+        for i, level in enumerate(levels):
+            mapping[len(levels) - 1 - i] = level.get("label_for_charts") or level["sql_condition"]
+        labels[comparison["output_column_name"]] = mapping
+    return labels
+
+
+def cluster_key(record_ids: list[str]) -> str:
+    """A deterministic key for a new person: 'P' + sha1 of the smallest record id (16 hex)."""
+    return "P" + hashlib.sha1(min(record_ids).encode("utf-8")).hexdigest()[:16]
+
+
+def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 0.95
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Link and cluster a persons table with a trained model; nothing is retrained.
+
+    Returns ``(clusters, links)``:
+
+    - clusters: record_id, source, cluster_id (deterministic: see :func:`cluster_key`;
+      pass through :func:`stable_person_keys` for month-to-month keys), cluster_size,
+      match_probability (the best link that put the record in its cluster; 1.0 alone);
+    - links: every pair at or above ``threshold``: record_id_l, record_id_r, source_l, source_r,
+      match_weight, match_probability, one ``gamma_<field>`` and ``mw_<field>`` (the field's
+      contribution to the match weight) per comparison, and ``explanation``, a human string of
+      the fields that agreed, e.g. "pnc exact; dob day/month swapped; surname JW>0.92".
+    """
+    prepared = prepare_persons(persons)
+    settings = model["splink_settings"]
+    if len(prepared) < 2:
+        return _singletons(prepared), _empty_links(settings)
+    linker = _linker(prepared, settings)
+    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    links = predictions.as_pandas_dataframe()
+    if links.empty:
+        return _singletons(prepared), _empty_links(settings)
+    labels = _level_labels(settings)
+    names = list(labels)
+    keep = ["record_id_l", "record_id_r", "source_l", "source_r", "match_weight", "match_probability"]
+    keep += [f"gamma_{n}" for n in names] + [f"bf_{n}" for n in names]
+    links = links[[c for c in keep if c in links.columns]].copy()
+    for n in names:
+        bf = links.pop(f"bf_{n}") if f"bf_{n}" in links.columns else None
+        if bf is not None:
+            import numpy as np
+
+            links[f"mw_{n}"] = np.log2(bf.astype(float))
+    links["explanation"] = [
+        "; ".join(labels[n][int(row[f"gamma_{n}"])] for n in names if int(row[f"gamma_{n}"]) > 0)
+        for _, row in links.iterrows()
+    ]
+    links["explanation_against"] = [
+        "; ".join(f"{n} differs" for n in names if int(row[f"gamma_{n}"]) == 0)
+        for _, row in links.iterrows()
+    ]
+    links = links.sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True)
+    clusters = _connected_components(prepared, links)
+    return clusters, links
+
+
+def _empty_links(settings: dict[str, Any]) -> pd.DataFrame:
+    names = [c["output_column_name"] for c in settings["comparisons"]]
+    cols = (["record_id_l", "record_id_r", "source_l", "source_r", "match_weight", "match_probability"]
+            + [f"gamma_{n}" for n in names] + [f"mw_{n}" for n in names] + ["explanation", "explanation_against"])
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+
+
+def _singletons(prepared: pd.DataFrame) -> pd.DataFrame:
+    ids = prepared["record_id"].tolist()
+    return pd.DataFrame({"record_id": ids, "source": prepared["source"].tolist(),
+                         "cluster_id": [cluster_key([i]) for i in ids], "cluster_size": 1,
+                         "match_probability": 1.0})
+
+
+def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """Clusters from the links (union-find: connected components, like Splink's, but keyed
+    deterministically by the smallest record id so a rerun gives the same ids)."""
+    parent: dict[str, str] = {r: r for r in prepared["record_id"].tolist()}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    best: dict[str, float] = {}
+    for left, right, prob in zip(links["record_id_l"], links["record_id_r"], links["match_probability"]):
+        a, b = find(left), find(right)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+        best[left] = max(best.get(left, 0.0), float(prob))
+        best[right] = max(best.get(right, 0.0), float(prob))
+    roots = {r: find(r) for r in parent}
+    members: dict[str, list[str]] = {}
+    for record, root in roots.items():
+        members.setdefault(root, []).append(record)
+    keys = {root: cluster_key(ids) for root, ids in members.items()}
+    ids = prepared["record_id"].tolist()
+    return pd.DataFrame({
+        "record_id": ids,
+        "source": prepared["source"].tolist(),
+        "cluster_id": [keys[roots[r]] for r in ids],
+        "cluster_size": [len(members[roots[r]]) for r in ids],
+        "match_probability": [best.get(r, 1.0) for r in ids],
+    })
+
+
+def stable_person_keys(clusters: pd.DataFrame, previous_keys: pd.DataFrame | None) -> pd.DataFrame:
+    """Give each cluster a person key that survives reruns and new months.
+
+    ``previous_keys`` is last month's (record_id, person_key). Each cluster takes the previous
+    key that it shares most record ids with (ties: the smaller key); when a previous person has
+    split, the cluster with the largest share keeps the key and the others get new ones. A
+    cluster with no previous records gets :func:`cluster_key` of its smallest record id (which
+    is already deterministic, so a rerun on the same data gives the same keys). Returns the
+    clusters with a ``person_key`` column.
+    """
+    out = clusters.copy()
+    members = out.groupby("cluster_id")["record_id"].apply(list).to_dict()
+    assigned: dict[str, str] = {}
+    used: set[str] = set()
+    if previous_keys is not None and not previous_keys.empty:
+        prev = dict(zip(previous_keys["record_id"].astype(str), previous_keys["person_key"].astype(str)))
+        candidates: list[tuple[int, str, str]] = []  # (-overlap, key, cluster)
+        for cluster, ids in members.items():
+            counts: dict[str, int] = {}
+            for r in ids:
+                key = prev.get(str(r))
+                if key is not None:
+                    counts[key] = counts.get(key, 0) + 1
+            candidates += [(-count, key, cluster) for key, count in counts.items()]
+        for negative, key, cluster in sorted(candidates):
+            if cluster in assigned or key in used:
+                continue
+            assigned[cluster] = key
+            used.add(key)
+        used |= set(prev.values())
+    for cluster in sorted(members):
+        if cluster in assigned:
+            continue
+        key = cluster_key([str(r) for r in members[cluster]])
+        salt = 0
+        while key in used:
+            salt += 1
+            key = cluster_key([f"{min(members[cluster])}#{salt}"])
+        assigned[cluster] = key
+        used.add(key)
+    out["person_key"] = out["cluster_id"].map(assigned)
+    return out
+
+
+def resolve_persons_in_warehouse(conn: Any, model_path: Path | str = DEFAULT_MODEL_PATH,
+                                 threshold: float = 0.95) -> None:
+    """The ``build_warehouse(resolve_persons=...)`` hook: int_person_records -> person_clusters.
+
+    Reads ``main.int_person_records`` (already standardised, identifiers check-letter verified),
+    resolves with the saved model and writes ``main.person_clusters(record_id, person_key,
+    match_probability)``, keeping the keys of a previous ``person_clusters`` where there is one.
+    """
+    persons = conn.execute("""
+        select record_id, coalesce(force_id, 'central') as source, forenames, surname, date_of_birth,
+               sex, address, postcode, pnc_id, cro_number
+        from main.int_person_records
+    """).df()
+    previous = None
+    try:
+        previous = conn.execute("select record_id, person_key from main.person_clusters").df()
+    except Exception:  # noqa: BLE001 - no previous table on a first build
+        previous = None
+    clusters, _ = resolve(persons, load_model(model_path), threshold=threshold)
+    keyed = stable_person_keys(clusters, previous)[["record_id", "person_key", "match_probability"]]
+    conn.register("_fp_person_clusters", keyed)
+    conn.execute("create or replace table main.person_clusters as "
+                 "select record_id, person_key, cast(match_probability as double) as match_probability "
+                 "from _fp_person_clusters")
+    conn.unregister("_fp_person_clusters")
