@@ -283,8 +283,6 @@ def model_settings() -> dict[str, Any]:
              _level('"forename_l" = "forename_r"', "forename exact (canonical)"),
              _level(f'{jw}("forename_l", "forename_r") >= 0.92', "forename JW>0.92"),
              _level(f'{jw}("forename_l", "forename_r") >= 0.80', "forename JW>0.80"),
-             _level('list_has_any(string_split("forenames_norm_l", \' \'), string_split("forenames_norm_r", \' \'))',
-                    "forenames share a name"),
              _ELSE]},
         {"output_column_name": "surname", "comparison_description": "surname (double-barrelled aware)",
          "comparison_levels": [
@@ -376,6 +374,7 @@ def train_model(persons: pd.DataFrame, *, seed: int = 42, data_description: str 
     settings = linker.misc.save_model_to_json()
     settings.pop("linker_uid", None)
     untrained = _neutralise_untrained_levels(settings)
+    floored = _apply_disagreement_floors(settings)
     return {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
@@ -387,9 +386,37 @@ def train_model(persons: pd.DataFrame, *, seed: int = 42, data_description: str 
             "u_max_pairs": max_pairs,
             "splink_version": splink.__version__,
             "untrained_levels_set_neutral": untrained,
+            "disagreement_m_floors": floored,
         },
         "splink_settings": settings,
     }
+
+
+# Lowest m probability of each comparison's "all other" level: the share of true matches that
+# disagree on the field entirely. Synthetic training data is cleaner than life (people move,
+# a PNC ID is typed with a valid but wrong check letter, sex is recorded wrongly), and EM on it
+# drives these towards zero, which would turn a PNC or postcode disagreement into a veto.
+# Floors keep every field strong-but-fallible evidence; the rest of the m mass is rescaled.
+DISAGREEMENT_M_FLOORS: dict[str, float] = {
+    "forename": 0.02, "surname": 0.02, "dob": 0.005, "postcode": 0.30, "pnc": 0.01, "cro": 0.01, "sex": 0.005,
+}
+
+
+def _apply_disagreement_floors(settings: dict[str, Any]) -> dict[str, float]:
+    """Raise each comparison's 'all other' m to its floor (see DISAGREEMENT_M_FLOORS); returns the floors used."""
+    used = {}
+    for comparison in settings["comparisons"]:
+        floor = DISAGREEMENT_M_FLOORS.get(comparison["output_column_name"])
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        other, agree = levels[-1], levels[:-1]
+        if floor is None or other.get("m_probability") is None or other["m_probability"] >= floor:
+            continue
+        rest = sum(lv["m_probability"] for lv in agree)
+        other["m_probability"] = floor
+        for lv in agree:
+            lv["m_probability"] = lv["m_probability"] * (1 - floor) / rest
+        used[comparison["output_column_name"]] = floor
+    return used
 
 
 def _neutralise_untrained_levels(settings: dict[str, Any]) -> list[str]:
