@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--postgres", metavar="DSN", default=None,
                      help="database of forces configured for PostgreSQL delivery (default $FORCEPROFILES_POSTGRES_DSN)")
     run.set_defaults(handler=_run_run)
+    from forceprofiles.linkage_cli import add_link_parser
+
+    add_link_parser(commands)
     return parser
 
 
