@@ -149,6 +149,9 @@ def test_a_failing_resolver_is_reported_and_releases_the_file(tmp_path: Path) ->
     with pytest.raises(warehouse.WarehouseBuildError, match="person resolution.*model not trained"):
         warehouse.build_warehouse("2026-03", lake_root=tmp_path / "no_lake", warehouse_path=db,
                                   resolve_persons=broken)
+    with pytest.raises(warehouse.WarehouseBuildError, match="person_clusters was not written"):
+        warehouse.build_warehouse("2026-03", lake_root=tmp_path / "no_lake", warehouse_path=db,
+                                  resolve_persons=lambda conn: None)
     # nothing holds the DuckDB file: another process can open it for writing
     probe = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}).close()"],
                            capture_output=True, text=True)

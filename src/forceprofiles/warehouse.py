@@ -138,6 +138,8 @@ def build_warehouse(
         started = time.monotonic()
         conn = duckdb.connect(str(warehouse_path))
         try:
+            # never let an earlier month's clusters stand in for a resolver that wrote nothing
+            conn.execute(f"drop table if exists {PERSON_CLUSTERS}")
             if resolve_persons is not None:
                 resolve_persons(conn)
                 summary["person_resolution"] = getattr(resolve_persons, "__name__", "custom")
