@@ -504,14 +504,9 @@ def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 
     labels = _level_labels(settings)
     names = list(labels)
     keep = ["record_id_l", "record_id_r", "source_l", "source_r", "match_weight", "match_probability"]
-    keep += [f"gamma_{n}" for n in names] + [f"bf_{n}" for n in names]
+    # Splink 5 writes each comparison's contribution to the match weight as mw_<name>.
+    keep += [f"gamma_{n}" for n in names] + [f"mw_{n}" for n in names]
     links = links[[c for c in keep if c in links.columns]].copy()
-    for n in names:
-        bf = links.pop(f"bf_{n}") if f"bf_{n}" in links.columns else None
-        if bf is not None:
-            import numpy as np
-
-            links[f"mw_{n}"] = np.log2(bf.astype(float))
     links["explanation"] = [
         "; ".join(labels[n][int(row[f"gamma_{n}"])] for n in names if int(row[f"gamma_{n}"]) > 0)
         for _, row in links.iterrows()
