@@ -16,7 +16,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from forceprofiles.linkage import DEFAULT_MODEL_PATH, save_model, train_model
+from forceprofiles.linkage import save_model, train_model
 from forceprofiles.linkage_synth import world_persons
 from forceprofiles.synth.world import WorldSpec
 from forceprofiles.synth.writer import generate_world
@@ -27,7 +27,7 @@ TRAINING_WORLD = WorldSpec(forces=("norfolk", "suffolk", "essex", "cambridgeshir
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
+    parser.add_argument("--out", type=Path, default=None, help="default profiles/linkage/person_model.json")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -41,7 +41,14 @@ log = logging.getLogger(__name__)
 
 MODEL_FORMAT = "forceprofiles.person_model"
 MODEL_VERSION = "1.0.0"
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "profiles" / "linkage" / "person_model.json"
+MODEL_FILE = Path("linkage") / "person_model.json"
+
+
+def default_model_path() -> Path:
+    """``profiles/linkage/person_model.json`` (``$FORCEPROFILES_HOME`` is honoured, as for dialects)."""
+    from forceprofiles.dialects import find_profiles_dir
+
+    return find_profiles_dir() / MODEL_FILE
 
 # The documented person schema: column -> (required, description). Optional columns may be
 # absent from an input; required ones must be there (values may still be null).
@@ -440,16 +447,17 @@ def _neutralise_untrained_levels(settings: dict[str, Any]) -> list[str]:
     return changed
 
 
-def save_model(model: dict[str, Any], path: Path | str = DEFAULT_MODEL_PATH) -> Path:
+def save_model(model: dict[str, Any], path: Path | str | None = None) -> Path:
     """Write the model artefact as stable, readable JSON (reviewable in a diff)."""
-    path = Path(path)
+    path = Path(path) if path else default_model_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 
-def load_model(path: Path | str = DEFAULT_MODEL_PATH) -> dict[str, Any]:
+def load_model(path: Path | str | None = None) -> dict[str, Any]:
     """Read a model artefact; refuse anything that is not one (a bare Splink JSON has no provenance)."""
+    path = Path(path) if path else default_model_path()
     model = json.loads(Path(path).read_text(encoding="utf-8"))
     if model.get("format") != MODEL_FORMAT or "splink_settings" not in model:
         raise ValueError(f"{path} is not a {MODEL_FORMAT} artefact (format/version/splink_settings missing)")
@@ -611,7 +619,7 @@ def stable_person_keys(clusters: pd.DataFrame, previous_keys: pd.DataFrame | Non
     return out
 
 
-def resolve_persons_in_warehouse(conn: Any, model_path: Path | str = DEFAULT_MODEL_PATH,
+def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None,
                                  threshold: float = 0.95) -> None:
     """The ``build_warehouse(resolve_persons=...)`` hook: int_person_records -> person_clusters.
 

@@ -66,12 +66,12 @@ def _write(frame, path: Path) -> None:  # type: ignore[no-untyped-def]
 
 def run_link(args: argparse.Namespace) -> int:
     """Handler of ``forceprofiles link``; exit code 2 on a bad input (message on stderr)."""
-    from forceprofiles.linkage import DEFAULT_MODEL_PATH, PersonSchemaError, load_model, resolve, stable_person_keys
+    from forceprofiles.linkage import PersonSchemaError, load_model, resolve, stable_person_keys
 
     started = time.perf_counter()
     try:
         persons = _read(args.input)
-        model = load_model(args.model or DEFAULT_MODEL_PATH)
+        model = load_model(args.model)
         previous = _read(args.previous_keys) if args.previous_keys else None
         clusters, links = resolve(persons, model, threshold=args.threshold)
     except (PersonSchemaError, ValueError, FileNotFoundError) as error:
