@@ -206,3 +206,38 @@ def test_cli_link_missing_columns(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "missing required column(s): source, date_of_birth, address, postcode" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_resolve_persons_in_warehouse_hook(model: dict) -> None:
+    import duckdb
+
+    from forceprofiles.linkage import resolve_persons_in_warehouse
+
+    conn = duckdb.connect()
+    conn.execute("""
+        create table main.int_person_records as select * from (values
+            ('crime.involvements|kent|C1|victim', 'kent', 'Bill', 'Smith', date '1986-05-03', 'M',
+             '1 High St', 'ME1 1AA', '2001/0171310W', null),
+            ('custody.records|essex|K9', 'essex', 'William', 'Smith', date '1986-03-05', 'M',
+             null, 'CM1 1AA', '2001/0171310W', null),
+            ('central.national_nominals||NAT1', null, 'Ann', 'Lee', date '1970-01-01', 'F',
+             null, null, null, null)
+        ) as t(record_id, force_id, forenames, surname, date_of_birth, sex, address, postcode, pnc_id, cro_number)
+    """)
+    resolve_persons_in_warehouse(conn)
+    rows = conn.execute("select record_id, person_key, match_probability from main.person_clusters "
+                        "order by record_id").fetchall()
+    assert len(rows) == 3 and all(0 <= r[2] <= 1 for r in rows)
+    keys = {r[0]: r[1] for r in rows}
+    assert keys['crime.involvements|kent|C1|victim'] == keys['custody.records|essex|K9']
+    # a rebuild keeps the keys (the previous person_clusters is read first)
+    conn.execute("update main.person_clusters set person_key = 'KEEP-' || person_key")
+    resolve_persons_in_warehouse(conn)
+    again = dict(conn.execute("select record_id, person_key from main.person_clusters").fetchall())
+    assert again == {k: f"KEEP-{v}" for k, v in keys.items()}
+    # an empty month still writes the table with its columns
+    conn.execute("delete from main.int_person_records")
+    conn.execute("drop table main.person_clusters")
+    resolve_persons_in_warehouse(conn)
+    assert [r[0] for r in conn.execute("describe main.person_clusters").fetchall()] == [
+        "record_id", "person_key", "match_probability"]
