@@ -515,14 +515,10 @@ def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 
     # Splink 5 writes each comparison's contribution to the match weight as mw_<name>.
     keep += [f"gamma_{n}" for n in names] + [f"mw_{n}" for n in names]
     links = links[[c for c in keep if c in links.columns]].copy()
-    links["explanation"] = [
-        "; ".join(labels[n][int(row[f"gamma_{n}"])] for n in names if int(row[f"gamma_{n}"]) > 0)
-        for _, row in links.iterrows()
-    ]
-    links["explanation_against"] = [
-        "; ".join(f"{n} differs" for n in names if int(row[f"gamma_{n}"]) == 0)
-        for _, row in links.iterrows()
-    ]
+    gammas = {n: links[f"gamma_{n}"].astype(int).tolist() for n in names}
+    rows = range(len(links))
+    links["explanation"] = ["; ".join(labels[n][gammas[n][i]] for n in names if gammas[n][i] > 0) for i in rows]
+    links["explanation_against"] = ["; ".join(f"{n} differs" for n in names if gammas[n][i] == 0) for i in rows]
     links = links.sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True)
     clusters = _connected_components(prepared, links)
     return clusters, links
