@@ -124,13 +124,13 @@ def test_different_valid_pnc_is_strong_but_not_a_veto(model: dict) -> None:
 
 def test_prepare_persons_normalises() -> None:
     prepared = prepare_persons(pd.DataFrame([
-        _person("1", "x", "  Bill ", "O'Brien-Łukasz", "2001-07-04", "nr11aa", pnc="2001/0171310X", cro="bad"),
+        _person("1", "x", "  Bill ", "O'Brien-Łukasz", "04/07/2001", "nr11aa", pnc="2001/0171310X", cro="bad"),
     ]))
     row = prepared.iloc[0]
     assert row["forename"] == "william" and canonical_forename("mohd") == "muhammad"
     assert row["surname_norm"] == "obrienlukasz" and row["surname_tokens"] == "obrien lukasz"
     assert row["postcode"] == "NR1 1AA" and row["postcode_district"] == "NR1"
-    assert row["dob_swapped"] == "2001-04-07"
+    assert row["dob_str"] == "2001-07-04" and row["dob_swapped"] == "2001-04-07"  # dd/mm/yyyy read UK-style
     assert row["pnc"] is None and bool(row["pnc_recorded_invalid"]) and row["cro"] is None
     with pytest.raises(PersonSchemaError, match="surname"):
         prepare_persons(pd.DataFrame({"record_id": ["1"], "forenames": ["a"]}))

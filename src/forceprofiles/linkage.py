@@ -170,11 +170,19 @@ def normalise_postcode(value: object) -> str | None:
 
 
 def _to_date(value: object) -> _dt.date | None:
+    """A date from a date, timestamp, ISO string or UK dd/mm/yyyy string; None if unreadable."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
+    text = str(value).strip()
+    uk = re.match(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$", text)
+    if uk:  # UK lists write dd/mm/yyyy; pandas would read it month first
+        try:
+            return _dt.date(int(uk.group(3)), int(uk.group(2)), int(uk.group(1)))
+        except ValueError:
+            return None
     try:
         stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return None
     if pd.isna(stamp):
         return None
