@@ -141,7 +141,13 @@ def test_an_empty_lake_builds_empty_marts(tmp_path: Path) -> None:
     assert columns["reported_at"] == "TIMESTAMP" and columns["is_domestic_abuse"] == "BOOLEAN"
 
 
-def test_a_failing_resolver_is_reported_and_releases_the_file(tmp_path: Path) -> None:
+def _resolve_all_but_one(conn: duckdb.DuckDBPyConnection) -> None:
+    warehouse.baseline_person_clusters(conn)
+    conn.execute("delete from main.person_clusters where record_id = (select min(record_id) from main.person_clusters)")
+
+
+def test_resolution_failures_are_reported_and_release_the_file(tmp_path: Path,
+                                                                monthly_builds: dict[str, Any]) -> None:
     def broken(conn: duckdb.DuckDBPyConnection) -> None:
         raise RuntimeError("model not trained")
 
@@ -149,13 +155,18 @@ def test_a_failing_resolver_is_reported_and_releases_the_file(tmp_path: Path) ->
     with pytest.raises(warehouse.WarehouseBuildError, match="person resolution.*model not trained"):
         warehouse.build_warehouse("2026-03", lake_root=tmp_path / "no_lake", warehouse_path=db,
                                   resolve_persons=broken)
-    with pytest.raises(warehouse.WarehouseBuildError, match="person_clusters was not written"):
-        warehouse.build_warehouse("2026-03", lake_root=tmp_path / "no_lake", warehouse_path=db,
-                                  resolve_persons=lambda conn: None)
     # nothing holds the DuckDB file: another process can open it for writing
     probe = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}).close()"],
                            capture_output=True, text=True)
     assert probe.returncode == 0, probe.stderr
+
+    # a person record left unresolved fails the marts step, and the error names the test
+    with pytest.raises(warehouse.WarehouseBuildError) as caught:
+        warehouse.build_warehouse("2026-03", lake_root=monthly_builds["lake"], warehouse_path=db,
+                                  resolve_persons=_resolve_all_but_one)
+    assert caught.value.step == "marts"
+    assert [f["node"].split(".")[2] for f in caught.value.failures] == [
+        "relationships_int_person_records_record_id__record_id__source_resolution_person_clusters_"]
 
 
 def test_dbt_failures_name_the_failing_nodes() -> None:

@@ -102,7 +102,10 @@ def build_warehouse(
     platform's Parquet files (None: no central platform, its staging models are empty).
     ``resolve_persons(conn)`` must write ``main.person_clusters(record_id, person_key,
     match_probability)`` covering every ``main.int_person_records.record_id``; without it the
-    exact-match baseline (:func:`baseline_person_clusters`) is used. ``quiet`` keeps dbt's
+    exact-match baseline (:func:`baseline_person_clusters`) is used. The previous build's
+    ``person_clusters`` is still there when the resolver runs (Splink reuses its keys to keep
+    them stable); the marts step's tests check that the table covers exactly this build's person
+    records, so a resolver that leaves a stale table fails the build. ``quiet`` keeps dbt's
     progress lines off stdout (they still go to the dbt log file).
 
     Returns a JSON-able summary: the month, the warehouse file, which resolution ran, per dbt
@@ -138,8 +141,6 @@ def build_warehouse(
         started = time.monotonic()
         conn = duckdb.connect(str(warehouse_path))
         try:
-            # never let an earlier month's clusters stand in for a resolver that wrote nothing
-            conn.execute(f"drop table if exists {PERSON_CLUSTERS}")
             if resolve_persons is not None:
                 resolve_persons(conn)
                 summary["person_resolution"] = getattr(resolve_persons, "__name__", "custom")
