@@ -106,7 +106,8 @@ def build_warehouse(
     ``person_clusters`` is still there when the resolver runs (Splink reuses its keys to keep
     them stable); the marts step's tests check that the table covers exactly this build's person
     records, so a resolver that leaves a stale table fails the build. ``quiet`` keeps dbt's
-    progress lines off stdout (they still go to the dbt log file).
+    progress lines off stdout; dbt's log and compiled SQL go to ``<warehouse stem>_dbt/`` next
+    to the warehouse file.
 
     Returns a JSON-able summary: the month, the warehouse file, which resolution ran, per dbt
     step the count of nodes by status and the seconds taken, and the rows each mart holds for the
