@@ -549,33 +549,37 @@ def _singletons(prepared: pd.DataFrame) -> pd.DataFrame:
 def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
     """Clusters from the links (union-find: connected components, like Splink's, but keyed
     deterministically by the smallest record id so a rerun gives the same ids)."""
-    parent: dict[str, str] = {r: r for r in prepared["record_id"].tolist()}
+    ids = prepared["record_id"].tolist()
+    position = pd.Index(ids)
+    left = position.get_indexer(links["record_id_l"]).tolist()
+    right = position.get_indexer(links["record_id_r"]).tolist()
+    parent = list(range(len(ids)))
 
-    def find(x: str) -> str:
+    def find(x: int) -> int:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    best: dict[str, float] = {}
-    for left, right, prob in zip(links["record_id_l"], links["record_id_r"], links["match_probability"]):
-        a, b = find(left), find(right)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-        best[left] = max(best.get(left, 0.0), float(prob))
-        best[right] = max(best.get(right, 0.0), float(prob))
-    roots = {r: find(r) for r in parent}
-    members: dict[str, list[str]] = {}
-    for record, root in roots.items():
-        members.setdefault(root, []).append(record)
-    keys = {root: cluster_key(ids) for root, ids in members.items()}
-    ids = prepared["record_id"].tolist()
+    for a, b in zip(left, right):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = pd.Series([find(i) for i in range(len(ids))])
+    record_ids = pd.Series(ids)
+    smallest = record_ids.groupby(roots).transform("min")
+    sizes = roots.map(roots.value_counts())
+    probabilities = pd.concat([
+        pd.DataFrame({"record_id": links["record_id_l"], "p": links["match_probability"].astype(float)}),
+        pd.DataFrame({"record_id": links["record_id_r"], "p": links["match_probability"].astype(float)}),
+    ]).groupby("record_id")["p"].max()
+    keys = {value: cluster_key([value]) for value in smallest.unique().tolist()}
     return pd.DataFrame({
         "record_id": ids,
         "source": prepared["source"].tolist(),
-        "cluster_id": [keys[roots[r]] for r in ids],
-        "cluster_size": [len(members[roots[r]]) for r in ids],
-        "match_probability": [best.get(r, 1.0) for r in ids],
+        "cluster_id": smallest.map(keys).tolist(),
+        "cluster_size": sizes.astype(int).tolist(),
+        "match_probability": record_ids.map(probabilities).fillna(1.0).tolist(),
     })
 
 
