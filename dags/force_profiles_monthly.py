@@ -80,8 +80,11 @@ completed` to redo months that already ran). Runs go one at a time (`max_active_
 **Alerts.** A failed task emails `{settings.data_team_email()}` (SMTP connection
 `smtp_default`). Tasks retry {{retries}} times with exponential back-off first.
 
-**Warehouse build (next stage).** One task in the one-slot pool `{WAREHOUSE_POOL}` (create
-it once: `airflow pools set {WAREHOUSE_POOL} 1 "single writer of the DuckDB warehouse"`).
+**Warehouse build.** `build_warehouse` runs one dbt build of the DuckDB warehouse as at the
+month (staging, POLE, Splink person resolution, marts) in the one-slot pool `{WAREHOUSE_POOL}`,
+because a DuckDB file has a single writer (create it once: `airflow pools set
+{WAREHOUSE_POOL} 1 "single writer of the DuckDB warehouse"`). A failed dbt model or data test
+is named in the task's log.
 """
 
 RETRIES = 2
@@ -183,16 +186,21 @@ def force_profiles_monthly() -> None:
             validations=[v for v in validations if v], run_id=get_current_context()["run_id"],
         )
 
+    @task(pool=WAREHOUSE_POOL)
+    def build_warehouse(decided: dict[str, Any]) -> dict[str, Any]:
+        """Stage 3: one dbt build on DuckDB with Splink person resolution, as at the month.
+
+        One slot in its pool: a DuckDB file has a single writer. Held forces' landed data is
+        still built (the marts flag them); the products of held forces are not rendered.
+        """
+        return pipeline.build_month(decided["month"], lake_root=settings.lake_root(),
+                                    warehouse_path=settings.warehouse_path(), central_root=settings.central_root())
+
     planned = plan()
     validations = ingest_feed.expand_kwargs(planned)
-    decide_holds(planned, validations)
+    build_warehouse(decide_holds(planned, validations))
 
-    # EXTENSION POINT: stage 3 (build). Add here ONE task, `build_warehouse`, downstream of
-    # decide_holds, with pool=WAREHOUSE_POOL (one slot: a DuckDB file has a single writer). It
-    # calls forceprofiles.warehouse.build_warehouse(month, lake_root=settings.lake_root(),
-    # warehouse_path=settings.warehouse_path()) for the month decide_holds returns, and builds
-    # only the forces it lets proceed. Stages 4 (render) and 5 (distribute) then fan out over
-    # force x product with .expand_kwargs, like ingest_feed.
-
+    # EXTENSION POINT: stages 4 (render) and 5 (distribute) fan out after build_warehouse over
+    # force x product with .expand_kwargs, like ingest_feed, reading the warehouse read-only.
 
 force_profiles_monthly()

@@ -249,7 +249,9 @@ def test_dag_imports_without_errors(dag_info: dict[str, Any]) -> None:
 
 
 def test_dag_shape(dag_info: dict[str, Any]) -> None:
-    assert dag_info["task_ids"] == ["decide_holds", "ingest_feed.extract", "ingest_feed.validate", "plan"]
+    assert dag_info["task_ids"] == ["build_warehouse", "decide_holds", "ingest_feed.extract", "ingest_feed.validate",
+                                    "plan"]
+    assert dag_info["upstream"]["build_warehouse"] == ["decide_holds"]
     assert dag_info["upstream"]["ingest_feed.extract"] == ["plan"]
     assert dag_info["upstream"]["ingest_feed.validate"] == ["ingest_feed.extract"]
     assert set(dag_info["upstream"]["decide_holds"]) == {"plan", "ingest_feed.validate"}
@@ -380,6 +382,8 @@ def _run_env(airflow_env: dict[str, str], world: Path, lake: Path, postgres_dsn:
     env.update({
         "FORCEPROFILES_LANDING": str(world / "landing"),
         "FORCEPROFILES_LAKE": str(lake),
+        "FORCEPROFILES_WAREHOUSE": str(lake.parent / f"{lake.name}_warehouse" / "force_profiles.duckdb"),
+        "FORCEPROFILES_CENTRAL": str(world / "central"),
         "AIRFLOW_CONN_FP_FORCE_KENT": postgres_dsn,
     })
     env.pop("FORCEPROFILES_POSTGRES_DSN", None)  # kent must be read through the Airflow connection

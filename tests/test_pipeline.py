@@ -296,8 +296,9 @@ def test_cli_run_prints_the_table_and_exits_zero(world: Path, pipeline_database:
     from forceprofiles.cli import main
 
     lake = tmp_path / "lake"
+    warehouse = tmp_path / "warehouse" / "fp.duckdb"
     code = main(["run", "--world", str(world), "--lake", str(lake), "--postgres", pipeline_database,
-                 "--forces", "kent"])
+                 "--forces", "kent", "--warehouse", str(warehouse), "--history", "2"])
     out = capsys.readouterr().out
     assert code == 0
     assert "2026-02" in out  # the world's last month by default
@@ -305,6 +306,13 @@ def test_cli_run_prints_the_table_and_exits_zero(world: Path, pipeline_database:
     for feed in contract.FEEDS:
         assert feed in out
     assert (lake / "manifests" / "2026-02" / "run.json").is_file()
+    assert (lake / "manifests" / "2026-01" / "run.json").is_file(), "--history 2 ingests the month before first"
+    assert "build 2026-02" in out and "resolve_persons_in_warehouse" in out
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        volumes = conn.execute("select count(*) from fct_force_month_volumes where report_month = '2026-02'").fetchone()
+    assert volumes[0] > 0
 
 
 def test_cli_run_rejects_a_bad_month(capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,7 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "world's last month)")
     run.add_argument("--forces", default=None, help="comma-separated force ids (default: the world's forces with "
                                                     "--world, else every force in profiles/forces.yml)")
-    run.add_argument("--stages", default="extract,validate", help="comma-separated stages (default extract,validate)")
+    run.add_argument("--stages", default="extract,validate,build",
+                     help="comma-separated stages (default extract,validate,build)")
+    run.add_argument("--history", type=int, default=1, metavar="N",
+                     help="also ingest the N-1 months before --month first, oldest first (default 1: only the month); "
+                          "the profiles look back 36 months, so a first run on a new lake wants --history 36")
+    run.add_argument("--warehouse", type=Path, default=None,
+                     help="the DuckDB warehouse file (default $FORCEPROFILES_WAREHOUSE or var/warehouse/...)")
+    run.add_argument("--central", type=Path, default=None,
+                     help="the central platform's Parquet folder (default: the world's central/ with --world)")
+    run.add_argument("--baseline-linkage", action="store_true",
+                     help="resolve persons by exact identifiers instead of the Splink model")
     run.add_argument("--world", type=Path, default=None, help="a world made by `synth`: read its landing/ folder")
     run.add_argument("--lake", type=Path, default=None, help="the data lake (default $FORCEPROFILES_LAKE or var/lake)")
     run.add_argument("--postgres", metavar="DSN", default=None,
@@ -138,9 +148,19 @@ def _run_run(args: argparse.Namespace) -> int:
     forces = pipeline.resolve_forces(args.forces or pipeline.default_forces(args.world))
     landing = args.world / "landing" if args.world else settings.landing_root()
     started = time.perf_counter()
-    summary = pipeline.ingest_month(month, forces, landing_root=landing, lake_root=args.lake or settings.lake_root(),
-                                    postgres_dsn=args.postgres,
-                                    stages=[s.strip() for s in args.stages.split(",") if s.strip()])
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    ingest_stages = [s for s in stages if s != pipeline.BUILD_STAGE]
+    lake = args.lake or settings.lake_root()
+    history = pipeline.months_before(month, args.history - 1)
+    if args.world:  # a synthetic world has no months before its start
+        history = [m for m in history if m in pipeline.world_summary(args.world)["months"]]
+    for earlier in history:
+        done = pipeline.ingest_month(earlier, forces, landing_root=landing, lake_root=lake,
+                                     postgres_dsn=args.postgres, stages=ingest_stages)
+        print(f"ingest {earlier}: {len(forces) - len(done['held'])} of {len(forces)} forces proceed; "
+              f"{len(done['errors'])} crash(es)")
+    summary = pipeline.ingest_month(month, forces, landing_root=landing, lake_root=lake, postgres_dsn=args.postgres,
+                                    stages=ingest_stages)
     console = Console()
     console.print(pipeline.summary_table(summary))
     for line in pipeline.hold_lines(summary):
@@ -150,6 +170,15 @@ def _run_run(args: argparse.Namespace) -> int:
                if summary["manifest"] else "extract only, no hold decisions")
     console.print(f"run {month}: {decided}; {len(summary['errors'])} crash(es); "
                   f"manifest {summary['manifest'] or '-'} ({time.perf_counter() - started:.1f} s)")
+    if pipeline.BUILD_STAGE in stages:
+        started = time.perf_counter()
+        central = args.central or (args.world / "central" if args.world else None)
+        warehouse = args.warehouse or settings.warehouse_path()
+        built = pipeline.build_month(month, lake_root=lake, warehouse_path=warehouse, central_root=central,
+                                     use_splink=not args.baseline_linkage)
+        marts = ", ".join(f"{name} {rows:,}" for name, rows in (built.get("marts") or {}).items())
+        console.print(f"build {month}: warehouse {warehouse} ({built.get('person_resolution', '?')} person resolution; "
+                      f"mart rows: {marts or '-'}) ({time.perf_counter() - started:.1f} s)", markup=False)
     return 1 if summary["errors"] else 0
 
 

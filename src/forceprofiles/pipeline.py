@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from forceprofiles import contract, settings
 from forceprofiles.registry import force_config, load_registry
 
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 STAGES = ("extract", "validate")
+BUILD_STAGE = "build"
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,6 +373,31 @@ def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: P
                         "held": [f for f in final["held"] if f in force_ids], "manifest": final["manifest"],
                         "totals": final["totals"], "accounting_ok": final["accounting_ok"]})
     return summary
+
+
+def months_before(month: str, count: int) -> list[str]:
+    """The ``count`` months before ``month``, oldest first (for ingesting history in order)."""
+    period = pd.Period(check_month(month), freq="M")
+    return [str(period - offset) for offset in range(max(0, count), 0, -1)]
+
+
+def build_month(month: str, *, lake_root: Path, warehouse_path: Path, central_root: Path | None = None,
+                use_splink: bool = True) -> dict[str, Any]:
+    """Stage 3: build the warehouse as at ``month`` (one writer: call it once per month, never in parallel).
+
+    Person resolution uses the saved Splink model (``profiles/linkage/person_model.json``) when
+    ``use_splink``, else the exact-match baseline. Returns the warehouse build summary (counts
+    and timings only).
+    """
+    from forceprofiles.warehouse import build_warehouse
+
+    resolver = None
+    if use_splink:
+        from forceprofiles.linkage import resolve_persons_in_warehouse
+
+        resolver = resolve_persons_in_warehouse
+    return build_warehouse(check_month(month), lake_root=Path(lake_root), warehouse_path=Path(warehouse_path),
+                           central_root=Path(central_root) if central_root else None, resolve_persons=resolver)
 
 
 def _short(text: str, limit: int = 300) -> str:

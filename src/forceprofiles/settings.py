@@ -94,6 +94,11 @@ def warehouse_path() -> Path:
     return _env_path(WAREHOUSE_ENV) or project_home() / "var" / "warehouse" / "force_profiles.duckdb"
 
 
+def central_root() -> Path:
+    """The central platform's Parquet files (national nominals, OCG register, operations)."""
+    return _env_path("FORCEPROFILES_CENTRAL") or project_home() / "var" / "world" / "central"
+
+
 def output_root() -> Path:
     """Rendered products: ``<out>/<YYYY-MM>/<force>/<profile>-<kind>.pdf``."""
     return _env_path(OUTPUT_ENV) or project_home() / "var" / "out"
