@@ -27,11 +27,15 @@ def year_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A throwaway PostgreSQL database on the loopback server; its DSN."""
+def throwaway_database(prefix: str) -> Iterator[str]:
+    """Create a PostgreSQL database on the loopback server, yield its DSN, drop it afterwards.
+
+    Each test module that loads forces into PostgreSQL takes its own database: two worlds loaded
+    into the same force schemas would replace each other's months. Skips when no server answers,
+    except in CI, where PostgreSQL must be there.
+    """
     psycopg = pytest.importorskip("psycopg")
-    name = f"fp_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as error:  # pragma: no cover - depends on the machine
@@ -40,9 +44,14 @@ def postgres_database() -> Iterator[str]:
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_DSN}: {error}")
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield dsn
+        yield POSTGRES_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with psycopg.connect(POSTGRES_ADMIN_DSN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database on the loopback server; its DSN."""
+    yield from throwaway_database("fp_test")

@@ -344,24 +344,9 @@ def _parse_mail(raw: bytes) -> dict[str, str]:
 def postgres_database() -> Iterator[str]:
     """This module's own throwaway database (overrides conftest's shared one: another test's
     world loaded into the same force schemas would replace this one's months)."""
-    import uuid
+    from conftest import throwaway_database
 
-    psycopg = pytest.importorskip("psycopg")
-    admin_dsn = os.environ.get("FORCEPROFILES_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"fp_dag_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:  # pragma: no cover - depends on the machine
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable at {admin_dsn}: {error}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_dsn.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from throwaway_database("fp_dag")
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from conftest import throwaway_database
 from forceprofiles import contract, pipeline, settings
 from forceprofiles.registry import force_config, load_registry
 
-ADMIN_DSN = os.environ.get("FORCEPROFILES_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 FORCES = ("essex", "kent")
 MONTHS = ("2026-01", "2026-02")
 
@@ -125,22 +123,7 @@ def test_connection_to_dsn() -> None:
 @pytest.fixture(scope="module")
 def pipeline_database() -> Iterator[str]:
     """A throwaway PostgreSQL database for this module (its own, so no other test's world clobbers it)."""
-    psycopg = pytest.importorskip("psycopg")
-    name = f"fp_pipeline_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:  # pragma: no cover - depends on the machine
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable at {ADMIN_DSN}: {error}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield dsn
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from throwaway_database("fp_pipeline")
 
 
 @pytest.fixture(scope="module")

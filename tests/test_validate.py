@@ -20,21 +20,9 @@ from forceprofiles.identifiers import format_cro, format_pnc
 MONTH = "2026-03"
 FORCE = "norfolk"
 PLANTED_SURNAME = "Quattlebaum-Zebedee"
-KNOWN_CODES = frozenset({"1", "5D", "8L", "8N", "8Q", "19C", "19D", "20A", "105A", "92A"})
 
 _DTYPES = {"string": object, "timestamp": "datetime64[us]", "date": "datetime64[us]", "bool": "boolean",
            "int": "Int64", "float": "float64"}
-
-
-@pytest.fixture(autouse=True)
-def home_office_codes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Use the real reference code list once forceprofiles.reference exists; a fixed list until then."""
-    try:
-        from forceprofiles import reference  # noqa: F401
-
-        validate.reference_home_office_codes()
-    except Exception:  # the reference module is being written by someone else
-        monkeypatch.setattr(validate, "reference_home_office_codes", lambda: KNOWN_CODES)
 
 
 # --------------------------------------------------------------------------------------------

@@ -547,7 +547,6 @@ class World:
 
     def _intelligence(self, rng: np.random.Generator, force: str, month: str, n_crimes: int,
                       collector: "_Collector") -> dict[str, pd.DataFrame]:
-        state = self.state[force]
         start = pd.Timestamp(month + "-01")
         reports: list[dict] = []
         subjects: list[dict] = []
