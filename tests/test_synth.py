@@ -262,3 +262,13 @@ def test_a_national_world_covers_all_43_forces(tmp_path: Path) -> None:
     assert len(forces) == 43 and written == set(forces)
     city = _new_crimes(tmp_path, "city-of-london")
     assert city["lsoa11cd"].isin(reference.force_lsoas("city-of-london")["lsoa11cd"]).all()
+
+
+def test_record_keys_are_unique_within_each_extract(year_world: Path) -> None:
+    from forceprofiles.contract import RECORD_KEYS
+
+    for force in ("kent", "bedfordshire", "warwickshire"):
+        for (feed, entity), key in RECORD_KEYS.items():
+            frame = _entity(year_world, force, feed, entity)
+            columns = [*key, "extract_month"]
+            assert not frame.duplicated(subset=columns).any(), (force, feed, entity)

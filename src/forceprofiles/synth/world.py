@@ -408,7 +408,9 @@ class World:
             suspect_known = rng.random() < cal.SUSPECT_PROBABILITY.get(subgroup, cal.SUSPECT_PROBABILITY_DEFAULT)
             suspects = [self._pick_offender(rng, force)] if suspect_known else []
             if suspects and rng.random() < 0.08:
-                suspects.append(self._pick_offender(rng, force))
+                co_suspect = self._pick_offender(rng, force)
+                if co_suspect != suspects[0]:  # a prolific offender can be drawn twice: one person, one role
+                    suspects.append(co_suspect)
             victims: list[int] = []
             if subgroup not in cal.NO_VICTIM_SUBGROUPS:
                 victims = [self._victim_for(rng, force, suspects[0] if (da and suspects) else None, subgroup)]
