@@ -39,6 +39,7 @@ from typing import Any
 import duckdb
 
 from forceprofiles import settings
+from forceprofiles.scoring_config import scoring_vars
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ PERSON_CLUSTER_COLUMNS: tuple[str, ...] = ("record_id", "person_key", "match_pro
 # resolved". Step 2 selects the marts and that source; their tests run then.
 BEFORE_RESOLUTION: tuple[str, ...] = ("resource_type:seed", "path:models/staging", "path:models/intermediate")
 BEFORE_RESOLUTION_EXCLUDE: tuple[str, ...] = ("source:resolution+",)
-AFTER_RESOLUTION: tuple[str, ...] = ("path:models/marts", "source:resolution")
+AFTER_RESOLUTION: tuple[str, ...] = ("path:models/marts", "source:resolution+")
 
 _FAILED_STATUSES = {"error", "fail", "runtime error"}
 _BUILD_LOCK = threading.Lock()  # dbt runs in-process and is not re-entrant
@@ -78,12 +79,14 @@ def dbt_project_dir() -> Path:
     return Path(value).expanduser() if value else settings.project_home() / "dbt_project"
 
 
-def dbt_vars(month: str, *, lake_root: Path, central_root: Path | None = None) -> dict[str, str]:
-    """The dbt vars of a build (absolute paths: dbt resolves relative ones from its own cwd)."""
+def dbt_vars(month: str, *, lake_root: Path, central_root: Path | None = None) -> dict[str, Any]:
+    """The dbt vars of a build (absolute paths: dbt resolves relative ones from its own cwd), with
+    the scoring profiles (``profiles/vawg.yml`` and friends) as vars of their own names."""
     return {
         "report_month": _check_month(month),
         "lake_root": str(Path(lake_root).resolve()),
         "central_root": str(Path(central_root).resolve()) if central_root is not None else "",
+        **scoring_vars(),
     }
 
 
