@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     from forceprofiles.linkage_cli import add_link_parser
 
     add_link_parser(commands)
+    from forceprofiles.evaluate import add_evaluate_parser
+
+    add_evaluate_parser(commands)
     return parser
 
 
