@@ -627,26 +627,43 @@ def stable_person_keys(clusters: pd.DataFrame, previous_keys: pd.DataFrame | Non
     return out
 
 
+def anchored_person_keys(clusters: pd.DataFrame, first_seen: pd.Series) -> pd.DataFrame:
+    """Give each cluster the key of its anchor: its earliest-seen record (ties: smallest id).
+
+    ``first_seen`` maps record_id to when the record first reached the lake (its source month;
+    central-platform records sort first). Why anchors rather than last month's keys
+    (:func:`stable_person_keys`): a key that depends only on the records as at the month makes a
+    build independent of the order months were built in, so a backfill of month M after M+1
+    gives the same keys as the scheduled run did. Keys are still stable month to month: new
+    records join a cluster without changing its earliest record; when two people merge, the
+    merged person keeps the older anchor's key. Returns the clusters with ``person_key``.
+    """
+    out = clusters.copy()
+    seen = out["record_id"].map(first_seen).fillna("").astype(str)
+    order = pd.DataFrame({"cluster_id": out["cluster_id"], "seen": seen, "record_id": out["record_id"].astype(str)})
+    anchors = order.sort_values(["cluster_id", "seen", "record_id"]).drop_duplicates("cluster_id")
+    keys = {cluster: cluster_key([record]) for cluster, record in zip(anchors["cluster_id"], anchors["record_id"])}
+    out["person_key"] = out["cluster_id"].map(keys)
+    return out
+
+
 def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None,
                                  threshold: float = 0.95) -> None:
     """The ``build_warehouse(resolve_persons=...)`` hook: int_person_records -> person_clusters.
 
     Reads ``main.int_person_records`` (already standardised, identifiers check-letter verified),
     resolves with the saved model and writes ``main.person_clusters(record_id, person_key,
-    match_probability)``, keeping the keys of a previous ``person_clusters`` where there is one.
+    match_probability)``, keyed by each cluster's anchor record (:func:`anchored_person_keys`), so
+    the keys depend on the month's records only, not on which months were built before.
     """
     persons = conn.execute("""
         select record_id, coalesce(force_id, 'central') as source, forenames, surname, date_of_birth,
-               sex, address, postcode, pnc_id, cro_number
+               sex, address, postcode, pnc_id, cro_number, coalesce(first_source_month, '') as first_seen
         from main.int_person_records
     """).df()
-    previous = None
-    try:
-        previous = conn.execute("select record_id, person_key from main.person_clusters").df()
-    except Exception:  # noqa: BLE001 - no previous table on a first build
-        previous = None
-    clusters, _ = resolve(persons, load_model(model_path), threshold=threshold)
-    keyed = stable_person_keys(clusters, previous)[["record_id", "person_key", "match_probability"]]
+    first_seen = persons.set_index("record_id")["first_seen"]
+    clusters, _ = resolve(persons.drop(columns=["first_seen"]), load_model(model_path), threshold=threshold)
+    keyed = anchored_person_keys(clusters, first_seen)[["record_id", "person_key", "match_probability"]]
     conn.register("_fp_person_clusters", keyed)
     conn.execute("create or replace table main.person_clusters as "
                  "select record_id, person_key, cast(match_probability as double) as match_probability "

@@ -270,7 +270,10 @@ def _dbt_build(runner: Any, common: list[str], select: Sequence[str], step: str,
         if skipped:
             message += f", {skipped} skipped because of them"
         raise WarehouseBuildError(step, message, failures)
-    models = sorted(r.node.name for r in node_results if r.node.resource_type == "model")
+    # the month's marts (models under models/marts/, one row set per report_month); intermediate
+    # models built in this step (those downstream of person resolution) are rebuilt whole
+    models = sorted(r.node.name for r in node_results
+                    if r.node.resource_type == "model" and "marts" in Path(str(r.node.original_file_path)).parts)
     log.info("warehouse: dbt %s: %s in %.1fs", step, dict(counts), seconds)
     return {"step": step, "select": list(select), "counts": dict(sorted(counts.items())), "seconds": seconds,
             "models": models}

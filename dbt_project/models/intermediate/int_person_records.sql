@@ -112,6 +112,7 @@ custody_people as (
         {{ person_columns() }},
         updated_at,
         source_month,
+        first_source_month,
         source_file,
         source_row,
         arrested_at as event_at
@@ -132,6 +133,7 @@ missing_people as (
         {{ person_columns() }},
         updated_at,
         source_month,
+        first_source_month,
         source_file,
         source_row,
         went_missing_at as event_at
@@ -161,6 +163,7 @@ found_with_people as (
         'absent' as cro_number_status,
         updated_at,
         source_month,
+        first_source_month,
         source_file,
         source_row,
         coalesce(returned_at, went_missing_at) as event_at
@@ -183,6 +186,7 @@ visor_people as (
         {{ person_columns() }},
         updated_at,
         source_month,
+        first_source_month,
         source_file,
         source_row,
         cast(registered_on as timestamp) as event_at
@@ -289,6 +293,7 @@ final as (
         event_at,
         updated_at,
         source_month,
+        first_source_month,
         source_file,
         source_row
 

@@ -43,7 +43,12 @@ renamed as (
 
 latest as (
 
-    select * from renamed
+    select
+        *,
+        -- the month the record first reached the lake: person resolution anchors keys on it
+        min(source_month) over (partition by force_id, visor_ref) as first_source_month
+
+    from renamed
     qualify row_number() over (
         partition by force_id, visor_ref
         order by updated_at desc, source_month desc, source_row desc
