@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     from forceprofiles.linkage_cli import add_link_parser
 
     add_link_parser(commands)
+    from forceprofiles.distribute.cli import add_distribute_parsers
+
+    add_distribute_parsers(commands)
     from forceprofiles.evaluate import add_evaluate_parser
 
     add_evaluate_parser(commands)
