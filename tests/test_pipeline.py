@@ -205,6 +205,22 @@ def test_ingest_month_is_idempotent_and_touches_only_its_month(
 
 
 @pytest.mark.postgres
+def test_parallel_ingest_lands_the_same_lake_as_sequential(
+        february: tuple[Path, dict[str, Any]], world: Path, pipeline_database: str, tmp_path: Path) -> None:
+    """Two worker processes land byte-identical files and the same summary, in plan order."""
+    lake = tmp_path / "lake"
+    summary = _ingest(world, lake, pipeline_database, workers=2)
+
+    def contents(root: Path) -> dict[str, bytes]:  # validation results name their report by absolute path
+        return {p.relative_to(root).as_posix(): p.read_bytes().replace(str(root).encode(), b"<lake>")
+                for p in sorted(root.rglob("*")) if p.is_file() and "manifests" not in p.parts}
+
+    assert contents(lake) == contents(february[0])
+    assert summary["partitions"] == february[1]["partitions"]
+    assert summary["decisions"] == february[1]["decisions"]
+
+
+@pytest.mark.postgres
 def test_one_force_crashing_holds_that_force_and_the_others_carry_on(
         world: Path, pipeline_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import forceprofiles.extract as extract_module

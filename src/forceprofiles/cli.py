@@ -7,6 +7,7 @@ reproduced, debugged and tested from a shell.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -113,10 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lake", type=Path, default=None, help="the data lake (default $FORCEPROFILES_LAKE or var/lake)")
     run.add_argument("--postgres", metavar="DSN", default=None,
                      help="database of forces configured for PostgreSQL delivery (default $FORCEPROFILES_POSTGRES_DSN)")
+    run.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                     help="processes extracting and validating force x feed partitions in parallel "
+                          "(default: up to 2, the cores of the reference machine)")
     run.set_defaults(handler=_run_run)
     from forceprofiles.linkage_cli import add_link_parser
 
     add_link_parser(commands)
+    from forceprofiles.render.cli import add_render_parser
+
+    add_render_parser(commands)
     from forceprofiles.distribute.cli import add_distribute_parsers
 
     add_distribute_parsers(commands)
@@ -162,11 +169,11 @@ def _run_run(args: argparse.Namespace) -> int:
         history = [m for m in history if m in pipeline.world_summary(args.world)["months"]]
     for earlier in history:
         done = pipeline.ingest_month(earlier, forces, landing_root=landing, lake_root=lake,
-                                     postgres_dsn=args.postgres, stages=ingest_stages)
+                                     postgres_dsn=args.postgres, stages=ingest_stages, workers=args.workers)
         print(f"ingest {earlier}: {len(forces) - len(done['held'])} of {len(forces)} forces proceed; "
               f"{len(done['errors'])} crash(es)")
     summary = pipeline.ingest_month(month, forces, landing_root=landing, lake_root=lake, postgres_dsn=args.postgres,
-                                    stages=ingest_stages)
+                                    stages=ingest_stages, workers=args.workers)
     console = Console()
     console.print(pipeline.summary_table(summary))
     for line in pipeline.hold_lines(summary):

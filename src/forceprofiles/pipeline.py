@@ -317,13 +317,16 @@ def _write_json(path: Path, payload: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 
 def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: Path, lake_root: Path,
-                 postgres_dsn: str | None = None, stages: Iterable[str] = STAGES) -> dict[str, Any]:
-    """Extract and validate every force x feed for ``month`` (sequentially), then decide holds.
+                 postgres_dsn: str | None = None, stages: Iterable[str] = STAGES, workers: int = 1) -> dict[str, Any]:
+    """Extract and validate every force x feed for ``month``, then decide holds.
 
-    One force's crash (an exception, not a bad delivery, which the stages handle themselves)
-    is recorded as that force's failure and the others carry on; the crashed feed holds its
-    force. Returns ``{"month", "forces", "partitions": [per force x feed summary],
-    "decisions", "held", "manifest", "errors"}`` (JSON; counts and statuses only).
+    Partitions are independent (each writes only its own lake files), so ``workers`` > 1 runs
+    them in that many processes, as the DAG's mapped tasks do; the results are gathered in plan
+    order, so the summary is the same whatever the number of workers. One force's crash (an
+    exception, not a bad delivery, which the stages handle themselves) is recorded as that
+    force's failure and the others carry on; the crashed feed holds its force. Returns
+    ``{"month", "forces", "partitions": [per force x feed summary], "decisions", "held",
+    "manifest", "errors"}`` (JSON; counts and statuses only).
 
     ``stages`` may leave out ``validate`` (extract only: no hold decisions, no manifest).
     """
@@ -334,35 +337,21 @@ def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: P
     month = check_month(month)
     force_ids = resolve_forces(forces)
     landing_root, lake_root = Path(landing_root), Path(lake_root)
-    partitions: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    validations: list[dict[str, Any]] = []
-    for target in plan_month(month, force_ids):
-        force_id, feed = target["force_id"], target["feed"]
-        row: dict[str, Any] = {"force_id": force_id, "feed": feed, "month": month}
-        stage = "extract"
-        try:
-            extracted = extract_partition(force_id, feed, month, landing_root=landing_root,
-                                          lake_root=lake_root, postgres_dsn=postgres_dsn)
-            row["extract"] = extracted["status"]
-            row["rows_read"] = sum(extracted["rows_read"].values())
-            if "validate" in stages:
-                stage = "validate"
-                validated = validate_partition(force_id, feed, month, lake_root=lake_root)
-                validations.append(validated)
-                row["validate"] = validated["status"]
-                row["rows_read"] = sum((validated.get("rows_read") or {}).values())
-                row["rows_landed"] = sum((validated.get("rows_landed") or {}).values())
-                row["rows_quarantined"] = sum((validated.get("rows_quarantined") or {}).values())
-        except Exception as error:  # one partition's crash must not stop the other forces
-            kind = type(error).__name__
-            log.error("%s %s/%s/%s crashed: %s", stage, force_id, feed, month, kind)
-            log.debug("%s %s/%s/%s traceback", stage, force_id, feed, month, exc_info=True)
-            row[stage] = "error"
-            row["error"] = f"{stage}: {kind}"
-            errors.append({"force_id": force_id, "feed": feed, "month": month, "stage": stage,
-                           "error": kind, "message": _short(str(error))})
-        partitions.append(row)
+    targets = [(t["force_id"], t["feed"]) for t in plan_month(month, force_ids)]
+    common = {"month": month, "landing_root": landing_root, "lake_root": lake_root,
+              "postgres_dsn": postgres_dsn, "stages": stages}
+    if workers > 1 and len(targets) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_ingest_partition, force_id, feed, **common) for force_id, feed in targets]
+            outcomes = [future.result() for future in futures]
+    else:
+        outcomes = [_ingest_partition(force_id, feed, **common) for force_id, feed in targets]
+    partitions = [row for row, _, _ in outcomes]
+    validations = [validated for _, validated, _ in outcomes if validated is not None]
+    errors = [error for _, _, error in outcomes if error is not None]
 
     summary: dict[str, Any] = {"month": month, "forces": force_ids, "partitions": partitions,
                                "errors": [{k: v for k, v in e.items() if k != "message"} for e in errors], "decisions": {}, "held": [], "manifest": None}
@@ -373,6 +362,36 @@ def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: P
                         "held": [f for f in final["held"] if f in force_ids], "manifest": final["manifest"],
                         "totals": final["totals"], "accounting_ok": final["accounting_ok"]})
     return summary
+
+
+def _ingest_partition(force_id: str, feed: str, *, month: str, landing_root: Path, lake_root: Path,
+                      postgres_dsn: str | None, stages: tuple[str, ...]
+                      ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+    """Extract (and validate) one force x feed: its summary row, validation result and error."""
+    row: dict[str, Any] = {"force_id": force_id, "feed": feed, "month": month}
+    validated: dict[str, Any] | None = None
+    stage = "extract"
+    try:
+        extracted = extract_partition(force_id, feed, month, landing_root=landing_root,
+                                      lake_root=lake_root, postgres_dsn=postgres_dsn)
+        row["extract"] = extracted["status"]
+        row["rows_read"] = sum(extracted["rows_read"].values())
+        if "validate" in stages:
+            stage = "validate"
+            validated = validate_partition(force_id, feed, month, lake_root=lake_root)
+            row["validate"] = validated["status"]
+            row["rows_read"] = sum((validated.get("rows_read") or {}).values())
+            row["rows_landed"] = sum((validated.get("rows_landed") or {}).values())
+            row["rows_quarantined"] = sum((validated.get("rows_quarantined") or {}).values())
+    except Exception as error:  # one partition's crash must not stop the other forces
+        kind = type(error).__name__
+        log.error("%s %s/%s/%s crashed: %s", stage, force_id, feed, month, kind)
+        log.debug("%s %s/%s/%s traceback", stage, force_id, feed, month, exc_info=True)
+        row[stage] = "error"
+        row["error"] = f"{stage}: {kind}"
+        return row, validated, {"force_id": force_id, "feed": feed, "month": month, "stage": stage,
+                                "error": kind, "message": _short(str(error))}
+    return row, validated, None
 
 
 def months_before(month: str, count: int) -> list[str]:
