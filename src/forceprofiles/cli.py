@@ -124,9 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
     from forceprofiles.render.cli import add_render_parser
 
     add_render_parser(commands)
-    from forceprofiles.render.cli import add_render_parser
-
-    add_render_parser(commands)
     from forceprofiles.distribute.cli import add_distribute_parsers
 
     add_distribute_parsers(commands)
