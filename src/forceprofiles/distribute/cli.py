@@ -69,7 +69,7 @@ def _run_send(args: argparse.Namespace) -> int:
 
     from forceprofiles import settings
     from forceprofiles.distribute import crypto, recipients, send
-    from forceprofiles.distribute.ledger import Ledger
+    from forceprofiles.distribute.ledger import InFlightError, Ledger
     from forceprofiles.distribute.mail import SmtpUnavailableError
     from forceprofiles.progress import progress_bar
 
@@ -91,9 +91,9 @@ def _run_send(args: argparse.Namespace) -> int:
         with progress_bar("send", total=total, enabled=not args.quiet) as advance:
             summary = send.distribute_month(out, args.month, run_id=run_id, forces=forces, config=config,
                                             ledger=ledger, secrets=secrets, on_product=lambda _: advance())
-    except SmtpUnavailableError as error:
-        console.print(f"send {args.month}: mail server unavailable: {error}; nothing unconfirmed is recorded as "
-                      "sent; run again later", markup=False)
+    except (SmtpUnavailableError, InFlightError) as error:
+        console.print(f"send {args.month}: {error}; nothing unconfirmed is recorded as sent; run again later",
+                      markup=False)
         return 75
     table = Table(title=f"send {args.month} (run {run_id})")
     for column in ("force", "product", "revision", "groups", "recipients", "sent", "already sent", "status"):

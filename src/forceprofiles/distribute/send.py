@@ -114,7 +114,11 @@ def distribute_product(sidecar: Mapping[str, Any] | Path | str, out_root: Path, 
     if not groups:
         log.warning("%s %s %s: no recipient group receives this product; nothing sent", month, force_id, product_id)
         return result
-    pdf_path = Path(out_root) / product["path"]
+    expected = f"{month}/{force_id}/{product_id}.pdf"
+    if Path(product["path"]).as_posix() != expected:  # a sidecar never sends another force's or month's PDF
+        raise ProductIntegrityError(f"sidecar of {force_id} {product_id} {month} points at {product['path']!r}, "
+                                    f"not {expected!r}; nothing was sent")
+    pdf_path = Path(out_root) / expected
     pdf = pdf_path.read_bytes()
     if hashlib.sha256(pdf).hexdigest() != sha:
         raise ProductIntegrityError(f"{pdf_path}: sha256 differs from its sidecar (the product changed after "
@@ -213,7 +217,7 @@ def distribute_month(out_root: Path, month: str, *, run_id: str, forces: Iterabl
     secrets = secrets or crypto.SecretStore()
     wanted = set(forces) if forces else None
     products, skipped = month_sidecars(out_root, month)
-    products = [p for p in products if wanted is None or p.get("force_id") in wanted]
+    products = [p for p in products if (wanted is None or p.get("force_id") in wanted) and p.get("month") == month]
     results: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     for sidecar in products:
