@@ -156,6 +156,11 @@ def test_each_force_product_reaches_exactly_its_groups(world: dict[str, Any]) ->
             recipient.endswith("@eastern-region.police.example") and product.endswith("strategic"))
     subjects = {m.message()["Subject"].strip() for m in world["handler"].messages}
     assert "OFFICIAL-SENSITIVE: VAWG tactical profile, Kent Police, October 2026" in subjects
+    render_style = write_product(world["out"], "kent", "vawg-tactical", text="kent vawg-tactical v2")
+    render_style["title"] = "VAWG tactical profile: Kent Police, October 2026"  # the render stage's titles
+    send.distribute_product(render_style, world["out"], run_id="run-2")
+    assert world["handler"].messages[-1].message()["Subject"].strip() == (
+        "OFFICIAL-SENSITIVE: VAWG tactical profile: Kent Police, October 2026 (Revision 2)")
     body = world["handler"].messages[0].message().get_body(("plain",)).get_content()
     assert "Three new subjects entered the list" in body and "Handling: OFFICIAL-SENSITIVE" in body
 
@@ -349,7 +354,12 @@ def test_disclosure_log_is_append_only_and_tamper_evident(world: dict[str, Any])
     send.distribute_month(world["out"], MONTH, run_id="run-1")
     disclosure_log.log_event("collection", "run-1", {"month": MONTH, "force_id": "kent", "feed": "crime",
                                                      "rows_landed": 120, "rows_quarantined": 2})
-    disclosure_log.log_event("combination", "run-1", {"month": MONTH, "forces": list(FORCES), "warehouse": "x.duckdb"})
+    disclosure_log.log_collection("run-1", {"month": MONTH, "force_id": "essex", "feed": "custody", "status": "passed",
+                                            "rows_read": {"records": 16}, "rows_landed": {"records": 16}})
+    disclosure_log.log_combination("run-1", MONTH, FORCES, {"warehouse": "x.duckdb", "person_resolution": "splink"})
+    events = disclosure_log.query(month=MONTH, kind="combination") + disclosure_log.query(force="essex", kind="collection")
+    assert [json.loads(e["details"])["rows_landed"] if e["kind"] == "collection" else json.loads(e["details"])["forces"]
+            for e in events] == [sorted(FORCES), {"records": 16}]
     path = disclosure_log.default_log_path()
     assert disclosure_log.verify_chain(path) == (True, None)
     conn = sqlite3.connect(path)
@@ -362,6 +372,7 @@ def test_disclosure_log_is_append_only_and_tamper_evident(world: dict[str, Any])
     conn.commit()
     conn.close()
     assert disclosure_log.verify_chain(path) == (False, 5)
+    assert len(disclosure_log.query()) == PER_FORCE * len(FORCES) + 3  # nothing was deleted
 
 
 def test_dpo_queries_the_log_from_the_command_line(world: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:

@@ -139,6 +139,22 @@ def log_event(kind: str, run_id: str | None, details: Mapping[str, Any], *, path
         conn.close()
 
 
+def log_collection(run_id: str | None, partition: Mapping[str, Any], *, path: Path | None = None) -> int:
+    """Log the collection of one force x feed x month (a :func:`pipeline.validation_summary` dict).
+
+    Keeps the identifiers, status and row counts only (rows read, landed, quarantined).
+    """
+    keep = ("month", "force_id", "feed", "status", "delivery", "rows_read", "rows_landed", "rows_quarantined")
+    return log_event("collection", run_id, {k: partition[k] for k in keep if partition.get(k) is not None}, path=path)
+
+
+def log_combination(run_id: str | None, month: str, forces: Iterable[str], details: Mapping[str, Any] | None = None,
+                    *, path: Path | None = None) -> int:
+    """Log a combination: the warehouse build that linked the forces' records (and the central ones) for ``month``."""
+    return log_event("combination", run_id, {"month": month, "forces": sorted(forces), **dict(details or {})},
+                     path=path)
+
+
 def query(*, month: str | None = None, force: str | None = None, recipient: str | None = None,
           kind: str | None = None, path: Path | None = None) -> list[dict[str, Any]]:
     """Rows of the log, oldest first, filtered by month, force, recipient (case-insensitive), kind."""

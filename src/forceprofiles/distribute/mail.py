@@ -98,12 +98,14 @@ def compose_product_mail(sidecar: dict[str, Any], *, sender: str, recipient: str
     title = str(sidecar.get("title") or sidecar["product"])
     month = month_name(str(sidecar["month"]))
     revised = f" (Revision {revision})" if revision > 1 else ""
-    subject = f"{MARKING}: {title}, {force_name}, {month}{revised}"
+    # The render stage's titles already name the force and month ("...: Kent Police, October 2026").
+    heading = title if (force_name in title and month in title) else f"{title}, {force_name}, {month}"
+    subject = f"{MARKING}: {heading}{revised}"
     caveat = caveat or DEFAULT_CAVEAT
     changes = str(sidecar.get("changes") or "No comparison with last month is available.").strip()
     parts = [
         MARKING,
-        f"{title} for {force_name}, {month} (product {sidecar['product']}, version {sidecar.get('version', '-')}).",
+        f"{heading} (product {sidecar['product']}, version {sidecar.get('version', '-')}).",
     ]
     if revision > 1:
         parts.append(f"Revision {revision}: this corrected product replaces the copy of {month} you received "
