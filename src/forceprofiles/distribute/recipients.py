@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -88,25 +89,32 @@ def default_recipients_path() -> Path:
     return find_profiles_dir() / "recipients.yml"
 
 
+@lru_cache(maxsize=4)
+def _products_yaml(path: Path, mtime_ns: int) -> Any:
+    """``profiles/products.yml`` parsed once per file version (it is read for every product sent)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
+def _products_file(profiles_dir: Path | None) -> Any:
+    path = ((profiles_dir or find_profiles_dir()) / "products.yml").resolve()
+    try:
+        return _products_yaml(path, path.stat().st_mtime_ns)
+    except (FileNotFoundError, OSError):
+        return None
+
+
 def product_kinds(profiles_dir: Path | None = None) -> dict[str, str]:
     """Product id -> kind, from ``profiles/products.yml`` (else the four standard products)."""
-    try:
-        path = (profiles_dir or find_profiles_dir()) / "products.yml"
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        products = raw.get("products") if isinstance(raw, dict) else None
-        if isinstance(products, dict) and products:
-            return {str(pid): str(spec.get("kind")) for pid, spec in products.items() if isinstance(spec, dict)}
-    except (FileNotFoundError, OSError):
-        pass
+    raw = _products_file(profiles_dir)
+    products = raw.get("products") if isinstance(raw, dict) else None
+    if isinstance(products, dict) and products:
+        return {str(pid): str(spec.get("kind")) for pid, spec in products.items() if isinstance(spec, dict)}
     return dict(DEFAULT_PRODUCTS)
 
 
 def handling_caveat(product: str, profiles_dir: Path | None = None) -> str | None:
     """The product's handling caveat from ``profiles/products.yml`` (None if not configured)."""
-    try:
-        raw = yaml.safe_load(((profiles_dir or find_profiles_dir()) / "products.yml").read_text(encoding="utf-8"))
-    except (FileNotFoundError, OSError):
-        return None
+    raw = _products_file(profiles_dir)
     if not isinstance(raw, dict):
         return None
     spec = (raw.get("products") or {}).get(product) or {}
