@@ -1,6 +1,7 @@
 -- One row per (resolved person, intelligence report) where the person is a subject of the
 -- report and the report was created in the last var('vawg').intelligence.window_months months up
--- to the end of the report month (any force): the corroborating intelligence of a VAWG subject,
+-- to the end of the report month (any force), and is about VAWG (its summary matches one of
+-- intelligence.relevant_summary_patterns): the corroborating intelligence of a VAWG subject,
 -- weighted by its grading.
 --
 -- 3x5x2: weight = source_weights[source evaluation 1/2/3] x assessment_weights[A-E] (E,
@@ -9,6 +10,7 @@
 -- person in int_vawg_scores. grade is the two-character grading, e.g. '1A' (3x5x2) or 'B2'.
 
 {%- set intel = var('vawg')['intelligence'] %}
+{%- set patterns = intel.get('relevant_summary_patterns') or [] %}
 
 with
 
@@ -17,6 +19,9 @@ reports as (
     select * from {{ ref('stg_intelligence__reports') }}
     where created_at < {{ report_period_end() }}
       and created_at >= {{ report_period_start() }} - to_months({{ intel['window_months'] - 1 }})
+      {%- if patterns %}
+      and regexp_matches(coalesce(summary, ''), '{{ patterns | join("|") | replace("'", "''") }}', 'i')
+      {%- endif %}
 
 ),
 
