@@ -41,8 +41,9 @@ def strategic(con: duckdb.DuckDBPyConnection, product: Product, month: str, forc
         f"{name} recorded {plural(episodes[-1] if episodes else 0, 'missing episode')} in {ctx['month_label']}, "
         f"and {fmt_int(last12)} in the last 12 months involving {plural(summary.get('people_12m'), 'person', 'people')}, "
         f"{fmt_int(summary.get('children_12m'))} of them children.",
-        narrative.change("Missing episodes", last12, prev12, "the previous 12 months")
-        if len(episodes) >= 24 else "Less than two years of records: no 12-month trend yet.",
+        (narrative.coverage_gap("Trend", data.loaded_months(con, month, force_id, "missing"), months[-24:-12])
+         if len(months) >= 24 else "Trend: under 24 months.")
+        or narrative.change("Missing episodes", last12, prev12, "the previous 12 months"),
         f"{fmt_pct(summary.get('from_care_share'))} of episodes were from care; "
         f"{plural(summary.get('repeat_missing_children'), 'child', 'children')} were repeat missing.",
     ]

@@ -54,14 +54,16 @@ def strategic(con: duckdb.DuckDBPyConnection, product: Product, month: str, forc
     harm12 = sum(num(r["vawg_harm_days"]) for r in trend[-12:])
     this_month = crimes[-1] if crimes else 0
     same_month_last_year = crimes[-13] if len(crimes) >= 13 else 0
+    loaded = data.loaded_months(con, month, force_id, "crime")
+    gap = narrative.coverage_gap("Trend", loaded, months[-24:-12]) if len(months) >= 24 else "Trend: under 24 months."
     key_points = [
         f"{name} recorded {plural(this_month, 'VAWG crime')} in {ctx['month_label']}, and "
         f"{fmt_int(last12)} in the last 12 months, causing {fmt_days(harm12)} of harm.",
-        narrative.change("VAWG crimes", last12, prev12, "the previous 12 months")
-        if len(crimes) >= 24 else "Less than two years of records: no 12-month trend yet.",
-        narrative.change(f"Crimes in {ctx['month_label']}", this_month, same_month_last_year,
-                         "the same month last year"),
+        gap or narrative.change("VAWG crimes", last12, prev12, "the previous 12 months"),
     ]
+    if not gap:
+        key_points.append(narrative.change(f"Crimes in {ctx['month_label']}", this_month, same_month_last_year,
+                                           "the same month last year"))
     if crimes:
         _chart(figures, "trend", charts.line_chart(months, {"VAWG crimes": crimes} | {
             label: [num(r.get(col)) for r in trend] for col, label in STRANDS if trend and col in trend[0]},
@@ -72,7 +74,8 @@ def strategic(con: duckdb.DuckDBPyConnection, product: Product, month: str, forc
     strand_rows = [{"label": label, "last12": sum(num(r.get(col)) for r in trend[-12:]),
                     "prev12": sum(num(r.get(col)) for r in trend[-24:-12])} for col, label in STRANDS]
     for row in strand_rows:
-        row["sentence"] = narrative.change(row["label"], row["last12"], row["prev12"], "the previous 12 months")
+        row["sentence"] = (f"{row['label']}: {fmt_int(row['last12'])} crimes in the last 12 months." if gap else
+                           narrative.change(row["label"], row["last12"], row["prev12"], "the previous 12 months"))
 
     mix = data.for_force(con, "fct_vawg_offence_mix", month, force_id, "harm_days_12m desc, crimes_12m desc, ho_code")
     mix_points = []
@@ -217,7 +220,7 @@ def tactical(con: duckdb.DuckDBPyConnection, product: Product, month: str, force
     for card in cards:
         by_key.setdefault(card["person_key"], []).append(card)
     end = month_end(month)
-    per_card = int(product.setting("score_card_items", 8))
+    per_card = int(product.setting("score_card_items", 6))
     subjects = []
     for s in listed:
         items = by_key.get(s["person_key"], [])

@@ -153,3 +153,10 @@ def missing_episode_places(con: duckdb.DuckDBPyConnection, month: str, force_id:
         select l.msoa11cd, any_value(l.msoa11nm) as msoa11nm, count(*) as episodes
         from episodes join main.int_locations l using (lsoa11cd)
         group by l.msoa11cd order by episodes desc, l.msoa11cd""", [force_id, month, month])
+
+
+def loaded_months(con: duckdb.DuckDBPyConnection, month: str, force_id: str, feed: str) -> set[str]:
+    """Extract months of a feed the warehouse holds for the force (a trend needs both periods loaded)."""
+    return {r["month"] for r in rows(con, """
+        select distinct month from main.fct_feed_accounting
+        where report_month = ? and force_id = ? and feed = ? and rows_landed > 0""", [month, force_id, feed])}

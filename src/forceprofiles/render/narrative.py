@@ -63,6 +63,17 @@ def change(label: str, current: Any, previous: Any, against: str) -> str:
     return f"{label} {verb} {abs(pct):.0%} on {against} {figures}."
 
 
+def coverage_gap(label: str, loaded: set[str], needed: list[str]) -> str | None:
+    """None when every needed month is loaded, else a sentence saying why no comparison is made."""
+    missing = [m for m in needed if m not in loaded]
+    if not missing:
+        return None
+    first = min(loaded) if loaded else None
+    held = f"records from {month_label(first)}" if first else "no records"
+    return (f"{label}: the warehouse holds {held} only, so no comparison with {month_label(needed[0])} to "
+            f"{month_label(needed[-1])} is made (a longer history gives one).")
+
+
 def trend_pct_sentence(label: str, trend_pct: Any) -> str:
     """A ready-made 12-month trend (a fraction: 0.12 = +12%) as a sentence."""
     if trend_pct is None or num(trend_pct) != num(trend_pct):
