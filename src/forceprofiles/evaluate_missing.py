@@ -33,9 +33,11 @@ def evaluate_missing(conn: duckdb.DuckDBPyConnection, month: str, truth_dir: Pat
     missing-persons window, the truth records show them found with, or in an intelligence report
     with, at least ``min_linked_children`` distinct children of their network (otherwise no
     product could call them a person of concern); found when any key resolved to them is in
-    ``fct_missing_persons_of_concern``. A planted location is expected when its network has a
-    child's missing episode in the window; found when ``fct_missing_locations_of_concern`` holds
-    its address (normalised) or postcode.
+    ``fct_missing_persons_of_concern``. A planted location is expected when at least
+    ``locations_of_concern.min_children`` of its network's children went missing in the window
+    while still children; found when ``fct_missing_locations_of_concern`` holds its address
+    (normalised) or postcode. Planted "children" grow up in a three-year world: links to them after
+    their 18th birthday are not expected, as the marts rightly do not count them.
     """
     truth_dir = Path(truth_dir)
     config = load_scoring_config("missing_persons")
@@ -46,7 +48,9 @@ def evaluate_missing(conn: duckdb.DuckDBPyConnection, month: str, truth_dir: Pat
 
     adults = networks[networks["member_type"] == "adult"][["network_id", "person_id"]].astype({"person_id": "int64"})
     children = networks[networks["member_type"] == "child"][["network_id", "person_id"]].astype({"person_id": "int64"})
+    child_records = _children_then(records, truth_dir, int(config["child_max_age"]))
     links = _adult_child_links(records, adults, children)
+    links = links[links["child_id"].isin(set(child_records["person_id"]))]
     linked = links.groupby("adult_id")["child_id"].nunique()
     expected_adults = sorted(int(a) for a in linked[linked >= min_children].index)
 
@@ -58,9 +62,10 @@ def evaluate_missing(conn: duckdb.DuckDBPyConnection, month: str, truth_dir: Pat
     all_adult_ids = set(int(a) for a in adults["person_id"])
     pocs_planted = int(poc_truth["person_id"].dropna().astype("int64").isin(all_adult_ids).sum())
 
-    active_networks = set(children.merge(
-        records[(records["feed"] == "missing") & (records["role"] == "missing_person")][["person_id"]].drop_duplicates(),
-        on="person_id")["network_id"])
+    min_location_children = int(config["locations_of_concern"]["min_children"])
+    children_missing = children.merge(child_records[["person_id"]].drop_duplicates(), on="person_id")
+    per_network = children_missing.groupby("network_id")["person_id"].nunique()
+    active_networks = set(per_network[per_network >= min_location_children].index)
     locations = networks[(networks["member_type"] == "location") & networks["network_id"].isin(active_networks)].copy()
     locations["address_key"] = locations["address"].map(address_key)
     marts = conn.execute("""
@@ -85,10 +90,12 @@ def evaluate_missing(conn: duckdb.DuckDBPyConnection, month: str, truth_dir: Pat
         "locations_of_concern_listed": int(marts["location_key"].nunique()),
         "definition": (
             f"persons of concern: planted network adults who, in the {len(window)}-month window, were found with or "
-            f"in an intelligence report with >= {min_children} distinct children of their network (truth records), "
+            f"in an intelligence report with >= {min_children} distinct children of their network who were still "
+            "children then (truth records, true dates of birth), "
             "found when any person_key resolved to them is in fct_missing_persons_of_concern (any force); "
             "planted_share = listed persons whose true person is a planted network adult. Locations: planted network "
-            "addresses of networks with a child's episode in the window, found when fct_missing_locations_of_concern "
+            "addresses of networks with >= min_children distinct children (still under 18) missing in the window, "
+            "found when fct_missing_locations_of_concern "
             "holds the normalised address or the postcode (recall_lsoa also accepts the LSOA)."
         ),
     }
@@ -201,12 +208,27 @@ def _adult_child_links(records: pd.DataFrame, adults: pd.DataFrame, children: pd
 
 def _truth_records(truth_dir: Path, months: list[str]) -> pd.DataFrame:
     """The truth behind every person-bearing record written in ``months`` (every force)."""
-    files = [path for month in months for path in sorted((truth_dir / "records").glob(f"*/{month}.parquet"))]
+    files = [(month, path) for month in months for path in sorted((truth_dir / "records").glob(f"*/{month}.parquet"))]
     columns = ["force_id", "feed", "record_ref", "role", "person_id"]
     if not files:
-        return pd.DataFrame(columns=columns).astype({"person_id": "int64"})
-    frame = pd.concat([pd.read_parquet(path, columns=columns) for path in files], ignore_index=True)
+        return pd.DataFrame(columns=[*columns, "month"]).astype({"person_id": "int64"})
+    frame = pd.concat([pd.read_parquet(path, columns=columns).assign(month=month) for month, path in files],
+                      ignore_index=True)
     return frame[frame["person_id"].notna()].astype({"person_id": "int64"})
+
+
+def _children_then(records: pd.DataFrame, truth_dir: Path, child_max_age: int) -> pd.DataFrame:
+    """The missing-person records whose true person was a child (age <= child_max_age on the first
+    day of the record's month, from the true date of birth): planted "children" grow up during a
+    three-year world, and the marts rightly stop calling them children."""
+    persons = pd.read_parquet(truth_dir / "persons.parquet", columns=["person_id", "date_of_birth"])
+    missing = records[(records["feed"] == "missing") & (records["role"] == "missing_person")]
+    missing = missing.merge(persons, on="person_id", how="left")
+    at = pd.to_datetime(missing["month"] + "-01")
+    born = pd.to_datetime(missing["date_of_birth"])
+    age = at.dt.year - born.dt.year - ((at.dt.month < born.dt.month)
+                                       | ((at.dt.month == born.dt.month) & (at.dt.day < born.dt.day))).astype(int)
+    return missing[age <= child_max_age]
 
 
 def _window_months(month: str, length: int) -> list[str]:

@@ -6,11 +6,13 @@
 -- Evidence types (profiles/missing_persons.yml):
 --   found_with    the child's episode records them as found with the person (the found-with
 --                 record resolves to the person)
---   same_phone    a phone the person's own records carry is the phone of whoever the child was
---                 found with, or a phone named in an intelligence report about the child
---   same_address  the child was found at the person's home address, or at an address named in an
---                 intelligence report about the person (never the child's own home; never a home
---                 shared by more than max_residents_for_address_link people)
+--   same_phone    a phone on the person's records (their own, or the found-with record of another
+--                 episode) is the phone of whoever the child was found with, or a phone named in
+--                 an intelligence report about the child
+--   same_address  the child was found at the person's home address, at an address named in an
+--                 intelligence report about the person, or where the person was found with
+--                 another missing child (never the child's own home; never a home shared by more
+--                 than max_residents_for_address_link people)
 --   intelligence  the person and the child are subjects of the same intelligence report
 --   co_offending  the person and the child are suspects in the same crime
 --
@@ -101,11 +103,14 @@ found_with as (
 -- same_phone ------------------------------------------------------------------------------------
 phone_holders as (
 
-    -- a phone on the person's own records (not a found-with record: that is the child's episode
-    -- speaking, and is already the found_with evidence)
-    select distinct person_key, phone as object_key
+    -- a phone on one of the person's own records, or on the found-with record of another
+    -- episode (the person found with one child used the phone another child was found with)
+    select distinct
+        person_key,
+        phone as object_key,
+        case when role = 'found_with' then force_id || '|' || source_ref end as found_with_episode
     from person_records
-    where phone is not null and role <> 'found_with'
+    where phone is not null
 
 ),
 
@@ -141,7 +146,7 @@ child_phones as (
 
 same_phone as (
 
-    select
+    select distinct
         phone_holders.person_key as poc_person_key,
         child_phones.child_person_key,
         'same_phone' as evidence_type,
@@ -152,6 +157,8 @@ same_phone as (
 
     from child_phones
     inner join phone_holders using (object_key)
+    -- not the found-with record of the same episode: that is the found_with evidence itself
+    where phone_holders.found_with_episode is distinct from child_phones.force_id || '|' || child_phones.source_ref
 
 ),
 
@@ -189,16 +196,27 @@ intelligence_addresses as (
 
 address_holders as (
 
-    select * from home_addresses
+    select person_key, object_key, cast(null as varchar) as found_with_episode
+    from home_addresses
     where object_key not in (select object_key from crowded_addresses)
+
     union
-    select * from intelligence_addresses
+
+    select person_key, object_key, null
+    from intelligence_addresses
+
+    union
+
+    -- where the person was found with another missing child
+    select found_with_person_key, found_address_key, force_id || '|' || episode_ref
+    from child_episodes
+    where found_with_person_key is not null and found_address_key is not null
 
 ),
 
 same_address as (
 
-    select
+    select distinct
         address_holders.person_key as poc_person_key,
         child_episodes.person_key as child_person_key,
         'same_address' as evidence_type,
@@ -210,6 +228,7 @@ same_address as (
     from child_episodes
     inner join address_holders on address_holders.object_key = child_episodes.found_address_key
     where not child_episodes.is_found_at_home
+      and address_holders.found_with_episode is distinct from child_episodes.force_id || '|' || child_episodes.episode_ref
 
 ),
 

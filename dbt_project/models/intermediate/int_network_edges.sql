@@ -1,7 +1,8 @@
 -- The association graph: one row per (person_key_a < person_key_b, edge_type) with its weight
 -- (networks.edges.weights x pieces of evidence, capped at max_evidence_per_type), and the pair's
 -- total weight over all types. A pair is a strong edge when its total weight reaches
--- networks.communities.min_strong_weight and the pair met (one of its edges is of
+-- networks.communities.min_strong_weight, or when independent kinds of evidence corroborate it
+-- (at least communities.min_corroborating_types edge types), and the pair met (one of its edges is of
 -- communities.interaction_types: a shared phone and home address alone is most often one person
 -- recorded twice, or a household); communities are built from strong edges only
 -- (int_network_communities).
@@ -44,10 +45,15 @@ final as (
     select
         *,
         sum(weight) over (partition by person_key_a, person_key_b) as pair_weight,
-        sum(weight) over (partition by person_key_a, person_key_b)
-            >= {{ net['communities']['min_strong_weight'] }}
-            and bool_or(edge_type in ('{{ net['communities']['interaction_types'] | join("', '") }}'))
-                over (partition by person_key_a, person_key_b) as is_strong
+        count(*) over (partition by person_key_a, person_key_b) as pair_edge_types,
+        (
+            sum(weight) over (partition by person_key_a, person_key_b)
+                >= {{ net['communities']['min_strong_weight'] }}
+            or count(*) over (partition by person_key_a, person_key_b)
+                >= {{ net['communities']['min_corroborating_types'] }}
+        )
+        and bool_or(edge_type in ('{{ net['communities']['interaction_types'] | join("', '") }}'))
+            over (partition by person_key_a, person_key_b) as is_strong
 
     from typed
 

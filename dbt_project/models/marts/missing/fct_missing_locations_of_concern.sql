@@ -1,6 +1,8 @@
 -- Locations of concern: addresses where missing children were found in the window (never the
 -- child's own home), where at least locations_of_concern.min_children distinct children were
--- found over at least min_episodes episodes, counted over every force's episodes. One row per
+-- found over at least min_episodes episodes, counted over every force's episodes, or (when
+-- include_if_linked_to_person_of_concern) where a child was found and a person of concern is
+-- linked to the address (same_address evidence of fct_missing_poc_links). One row per
 -- (force, location) for every force that recorded an episode found there or whose area holds the
 -- address (its LSOA), ranked within the force.
 --
@@ -70,8 +72,18 @@ per_location as (
         max(coalesce(returned_at, went_missing_at)) as last_found_at
     from found_episodes
     group by all
-    having count(distinct person_key) >= {{ loc['min_children'] }}
-       and count(*) >= {{ loc['min_episodes'] }}
+
+),
+
+qualifying as (
+
+    select per_location.*
+    from per_location
+    left join poc_links using (location_key)
+    where (per_location.children >= {{ loc['min_children'] }} and per_location.episodes >= {{ loc['min_episodes'] }})
+    {%- if loc.get('include_if_linked_to_person_of_concern', false) %}
+       or coalesce(poc_links.persons_of_concern, 0) > 0
+    {%- endif %}
 
 ),
 
@@ -123,7 +135,7 @@ scored as (
             + {{ weights['per_person_of_concern'] }} * coalesce(poc_links.persons_of_concern, 0) as score
 
     from per_force
-    inner join per_location using (location_key)
+    inner join qualifying as per_location using (location_key)
     inner join best_line using (location_key)
     left join locations using (lsoa11cd)
     left join poc_links using (location_key)

@@ -6,9 +6,11 @@
 -- by score. Matched communities are kept, unranked, so an analyst can see the registered groups the
 -- graph found too.
 --
--- Score (networks.candidate_score): per_member x members + per_force x forces + per_edge_weight x
--- the weight of the strong edges inside + per_co_offence x co-offences inside + per_recent_evidence
--- x pieces of evidence inside seen in the last recent_days days.
+-- Score (networks.candidate_score): per_member x members + per_force x forces + per_co_offence,
+-- per_co_presence, per_shared_object and per_intelligence_link x those pieces of evidence inside +
+-- per_recent_evidence x evidence inside seen in the last recent_days days; all times the
+-- community's density (strong pairs inside / member pairs) when scale_by_density, because an
+-- organised group is dense and a chain of people who each share one report with the next is not.
 
 {%- set net = var('networks') %}
 {%- set match = net['ocg_match'] %}
@@ -71,6 +73,15 @@ inside_edges as (
     from edges
     inner join communities as a on a.person_key = edges.person_key_a
     inner join communities as b on b.person_key = edges.person_key_b and b.community_id = a.community_id
+
+),
+
+strong_pairs as (
+
+    select community_id, count(distinct person_key_a || '|' || person_key_b) as strong_pairs
+    from inside_edges
+    where is_strong
+    group by all
 
 ),
 
@@ -185,18 +196,28 @@ scored as (
         coalesce(edge_summary.shared_vehicle_links, 0) as shared_vehicle_links,
         coalesce(edge_summary.shared_address_links, 0) as shared_address_links,
         coalesce(recent_evidence.recent_evidence, 0) as recent_evidence,
+        coalesce(strong_pairs.strong_pairs, 0) as strong_pairs,
+        round(coalesce(strong_pairs.strong_pairs, 0) / (matched.member_count * (matched.member_count - 1) / 2.0), 3)
+            as density,
         edge_summary.first_seen_at,
         edge_summary.last_seen_at,
-        {{ score['per_member'] }} * matched.member_count
+        round((
+            {{ score['per_member'] }} * matched.member_count
             + {{ score['per_force'] }} * coalesce(community_forces.force_count, 0)
-            + {{ score['per_edge_weight'] }} * coalesce(edge_summary.strong_weight, 0)
             + {{ score['per_co_offence'] }} * coalesce(edge_summary.co_offences, 0)
-            + {{ score['per_recent_evidence'] }} * coalesce(recent_evidence.recent_evidence, 0) as score
+            + {{ score['per_co_presence'] }} * coalesce(edge_summary.co_presences, 0)
+            + {{ score['per_shared_object'] }} * (coalesce(edge_summary.shared_phone_links, 0)
+                + coalesce(edge_summary.shared_vehicle_links, 0) + coalesce(edge_summary.shared_address_links, 0))
+            + {{ score['per_intelligence_link'] }} * coalesce(edge_summary.intelligence_links, 0)
+            + {{ score['per_recent_evidence'] }} * coalesce(recent_evidence.recent_evidence, 0)
+        ){% if score.get('scale_by_density', true) %} * coalesce(strong_pairs.strong_pairs, 0)
+            / (matched.member_count * (matched.member_count - 1) / 2.0){% endif %}, 2) as score
 
     from matched
     left join community_forces using (community_id)
     left join edge_summary using (community_id)
     left join recent_evidence using (community_id)
+    left join strong_pairs using (community_id)
 
 ),
 
@@ -209,7 +230,8 @@ final as (
             partition by is_candidate order by score desc, member_count desc, strong_weight desc, candidate_id
         ) end as rank,
         concat_ws(', ',
-            member_count || ' people seen in ' || case when force_count = 1 then '1 force' else force_count || ' forces' end,
+            member_count || ' people seen in ' || case when force_count = 1 then '1 force' else force_count || ' forces' end
+                || ' (' || cast(round(100 * density) as integer) || '% of pairs strongly linked)',
             case when co_offences > 0 then co_offences || ' co-offending link' || case when co_offences = 1 then '' else 's' end end,
             case when co_presences > 0 then co_presences || ' found-together link' || case when co_presences = 1 then '' else 's' end end,
             case when intelligence_links > 0 then intelligence_links || ' intelligence link' || case when intelligence_links = 1 then '' else 's' end end,
