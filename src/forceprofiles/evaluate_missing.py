@@ -7,8 +7,9 @@ the marts find them: the recall of planted persons and locations of concern, the
 unregistered groups surfaced as OCG candidates and the share of candidates that are real.
 
 A plant only counts when the warehouse could have seen it as at the month: its people must have
-records inside the marts' window (``truth/records``, the true person behind every record). Every
-result says so in its ``definition``. The marts never see any of this: nothing here feeds back.
+records inside the marts' window (``truth/records``, the true person behind every record), in the
+force-months the warehouse ingested (``fct_feed_accounting``). Every result says so in its
+``definition``. The marts never see any of this: nothing here feeds back.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def evaluate_missing(conn: duckdb.DuckDBPyConnection, month: str, truth_dir: Pat
     window = _window_months(month, int(config["window_months"]))
     min_children = int(config["persons_of_concern"]["min_linked_children"])
     networks = pd.read_parquet(truth_dir / "exploitation_networks.parquet")
-    records = _truth_records(truth_dir, window)
+    records = _truth_records(truth_dir, window, _ingested(conn, month))
 
     adults = networks[networks["member_type"] == "adult"][["network_id", "person_id"]].astype({"person_id": "int64"})
     children = networks[networks["member_type"] == "child"][["network_id", "person_id"]].astype({"person_id": "int64"})
@@ -89,7 +90,8 @@ def evaluate_missing(conn: duckdb.DuckDBPyConnection, month: str, truth_dir: Pat
         "locations_of_concern_recall_lsoa": _share(int(locations["found_lsoa"].sum()), len(locations)),
         "locations_of_concern_listed": int(marts["location_key"].nunique()),
         "definition": (
-            f"persons of concern: planted network adults who, in the {len(window)}-month window, were found with or "
+            f"truth restricted to the force-months ingested (fct_feed_accounting). "
+            f"Persons of concern: planted network adults who, in the {len(window)}-month window, were found with or "
             f"in an intelligence report with >= {min_children} distinct children of their network who were still "
             "children then (truth records, true dates of birth), "
             "found when any person_key resolved to them is in fct_missing_persons_of_concern (any force); "
@@ -118,7 +120,7 @@ def evaluate_networks(conn: duckdb.DuckDBPyConnection, month: str, truth_dir: Pa
     min_size = int(config["communities"]["min_size"])
     groups = pd.read_parquet(truth_dir / "groups.parquet").astype({"person_id": "int64"})
     networks = pd.read_parquet(truth_dir / "exploitation_networks.parquet")
-    records = _truth_records(truth_dir, window)
+    records = _truth_records(truth_dir, window, _ingested(conn, month))
 
     seen = set(int(p) for p in records.loc[records["feed"].isin(["crime", "custody", "intelligence"]), "person_id"])
     groups = groups.assign(active=groups["person_id"].isin(seen))
@@ -175,7 +177,8 @@ def evaluate_networks(conn: duckdb.DuckDBPyConnection, month: str, truth_dir: Pa
         "candidates_real_share": _share(real, total),
         "communities": int(members["candidate_id"].nunique()),
         "definition": (
-            f"a planted group is active when >= {min_size} of its members have crime, custody or intelligence records "
+            f"truth restricted to the force-months ingested (fct_feed_accounting). "
+            f"A planted group is active when >= {min_size} of its members have crime, custody or intelligence records "
             f"in the {len(window)}-month window (truth records); an unregistered group is surfaced when one OCG "
             "candidate (fct_ocg_candidates.is_candidate) holds at least half of its active members (person_key -> "
             "true person); a candidate is real when more than half of its members are the true people of one planted "
@@ -206,9 +209,24 @@ def _adult_child_links(records: pd.DataFrame, adults: pd.DataFrame, children: pd
             [["adult_id", "child_id"]].drop_duplicates())
 
 
-def _truth_records(truth_dir: Path, months: list[str]) -> pd.DataFrame:
-    """The truth behind every person-bearing record written in ``months`` (every force)."""
-    files = [(month, path) for month in months for path in sorted((truth_dir / "records").glob(f"*/{month}.parquet"))]
+def _ingested(conn: duckdb.DuckDBPyConnection, month: str) -> set[tuple[str, str]] | None:
+    """The (force, month) partitions the warehouse was built from as at ``month``
+    (``fct_feed_accounting``): a plant in a month or force that was never ingested cannot be found.
+    None when the table is missing or empty (then every force and month counts)."""
+    try:
+        rows = conn.execute("select distinct force_id, month from main.fct_feed_accounting where report_month = ?",
+                            [month]).fetchall()
+    except duckdb.Error:
+        return None
+    return {(str(force), str(m)) for force, m in rows} or None
+
+
+def _truth_records(truth_dir: Path, months: list[str],
+                   covered: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """The truth behind every person-bearing record written in ``months``, in the (force, month)
+    partitions ``covered`` (None: every force)."""
+    files = [(month, path) for month in months for path in sorted((truth_dir / "records").glob(f"*/{month}.parquet"))
+             if covered is None or (path.parent.name, month) in covered]
     columns = ["force_id", "feed", "record_ref", "role", "person_id"]
     if not files:
         return pd.DataFrame(columns=[*columns, "month"]).astype({"person_id": "int64"})
