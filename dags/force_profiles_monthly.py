@@ -56,7 +56,7 @@ It is scheduled at 06:00 on the 2nd of each month for the month before. In the g
   `quarantine/<feed>/force=<id>/month=<YYYY-MM>/`; deliveries that could not be read at all
   are kept whole under its `files/`.
 - Landed data: `raw/<feed>/force=<id>/month=<YYYY-MM>/`.
-- Profiles (when the later stages land): `$FORCEPROFILES_OUT/<YYYY-MM>/<force>/`.
+- Products: `$FORCEPROFILES_OUT/<YYYY-MM>/<force>/<product>.pdf`, manifest `$FORCEPROFILES_OUT/<YYYY-MM>/manifest.json`.
 
 **What "held" means.** A force is *held* when a mandatory feed (see `profiles/forces.yml`) is
 missing (late delivery), failed validation as a whole, could not be read, or its task crashed.
@@ -80,6 +80,17 @@ completed` to redo months that already ran). Runs go one at a time (`max_active_
 **Alerts.** A failed task emails `{settings.data_team_email()}` (SMTP connection
 `smtp_default`). Tasks retry {{retries}} times with exponential back-off first.
 
+**Products and email.** `render` (one mapped instance per force/product, read-only on the
+warehouse) writes `$FORCEPROFILES_OUT/<YYYY-MM>/<force>/<product>.pdf` and a sidecar JSON;
+`write_manifest` writes `<YYYY-MM>/manifest.json`. Held forces get no products. `distribute`
+emails each product, AES-256 zipped, to the groups of `profiles/recipients.yml` through the SMTP
+connection `smtp_default` (give it the extra `{{"retry_limit": 0}}`: the task retries, the hook
+must not), exactly once per (month, force, product, recipient, content): the ledger
+(`$FORCEPROFILES_LEDGER`) makes a retry, rerun or backfill send nothing twice, and a changed
+product goes out as a marked revision. Group passwords are Airflow Variables
+`fp_secret_<group secret>`. Every send, collection and warehouse build is in the disclosure log
+(`forceprofiles disclosures --month YYYY-MM`). `summarise` emails the data team the run summary.
+
 **Warehouse build.** `build_warehouse` runs one dbt build of the DuckDB warehouse as at the
 month (staging, POLE, Splink person resolution, marts) in the one-slot pool `{WAREHOUSE_POOL}`,
 because a DuckDB file has a single writer (create it once: `airflow pools set
@@ -88,6 +99,8 @@ is named in the task's log.
 """
 
 RETRIES = 2
+# Sending retries more: an SMTP outage is the failure most likely to mend itself.
+DISTRIBUTE_RETRIES = 5
 
 
 def _alert() -> SmtpNotifier:
@@ -194,13 +207,59 @@ def force_profiles_monthly() -> None:
         still built (the marts flag them); the products of held forces are not rendered.
         """
         return pipeline.build_month(decided["month"], lake_root=settings.lake_root(),
-                                    warehouse_path=settings.warehouse_path(), central_root=settings.central_root())
+                                    warehouse_path=settings.warehouse_path(), central_root=settings.central_root(),
+                                    run_id=get_current_context()["run_id"])
+
+    @task
+    def plan_products(decided: dict[str, Any], built: dict[str, Any]) -> list[dict[str, str]]:
+        """Stage 4's work list: each product of each force of this run that is not held."""
+        return pipeline.plan_products(built["month"], decided["forces_this_run"], decided["held"])
+
+    @task(map_index_template="{{ partition }}")
+    def render(month: str, force_id: str, product: str) -> dict[str, Any]:
+        """Stage 4 for one force x product: the PDF and its sidecar (warehouse read-only)."""
+        get_current_context()["partition"] = f"{force_id}/{product}"  # type: ignore[typeddict-unknown-key]
+        return pipeline.render_one(month, force_id, product, warehouse_path=settings.warehouse_path(),
+                                   out_root=settings.output_root())
+
+    @task
+    def write_manifest(built: dict[str, Any], rendered: list[dict[str, Any]]) -> dict[str, Any]:
+        """out/<month>/manifest.json: every product's sha256, pages and inputs."""
+        manifest = pipeline.write_products_manifest(built["month"], rendered, out_root=settings.output_root())
+        return {"month": manifest["month"], "products": len(manifest["products"]), "skipped": len(manifest["skipped"])}
+
+    @task(map_index_template="{{ partition }}", retries=DISTRIBUTE_RETRIES, retry_delay=timedelta(minutes=1))
+    def distribute(sidecar: dict[str, Any]) -> dict[str, Any]:
+        """Stage 5 for one force x product: encrypted email to its recipient groups, exactly once.
+
+        The ledger makes a retry, a rerun or a backfill send only what has not been sent; a mail
+        outage raises and the task retries with back-off.
+        """
+        from forceprofiles.distribute.send import distribute_product
+
+        context = get_current_context()
+        context["partition"] = f"{sidecar.get('force_id')}/{sidecar.get('product')}"  # type: ignore[typeddict-unknown-key]
+        if sidecar.get("skipped"):
+            return {"force_id": sidecar.get("force_id"), "product": sidecar.get("product"), "status": "skipped"}
+        return distribute_product(sidecar, settings.output_root(), run_id=context["run_id"])
+
+    @task(trigger_rule="all_done")
+    def summarise(decided: dict[str, Any]) -> dict[str, Any]:
+        """The run summary email to the data team (forces, holds, quarantined rows, products sent)."""
+        from forceprofiles.distribute.send import send_run_summary
+
+        return send_run_summary(decided["month"], run_id=get_current_context()["run_id"],
+                                out_root=settings.output_root(), lake_root=settings.lake_root())
 
     planned = plan()
     validations = ingest_feed.expand_kwargs(planned)
-    build_warehouse(decide_holds(planned, validations))
+    decided = decide_holds(planned, validations)
+    built = build_warehouse(decided)
+    rendered = render.expand_kwargs(plan_products(decided, built))
+    manifest = write_manifest(built, rendered)
+    distributed = distribute.expand(sidecar=rendered)
+    manifest >> distributed
+    distributed >> summarise(decided)
 
-    # EXTENSION POINT: stages 4 (render) and 5 (distribute) fan out after build_warehouse over
-    # force x product with .expand_kwargs, like ingest_feed, reading the warehouse read-only.
 
 force_profiles_monthly()

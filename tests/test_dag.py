@@ -71,7 +71,7 @@ def _inspect() -> dict[str, Any]:
         "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks},
         # Mapped themselves, or inside a mapped task group (one instance per force x feed).
         "mapped": sorted(t.task_id for t in dag.tasks
-                         if type(t).__name__ == "MappedOperator" or t.get_closest_mapped_task_group()),
+                         if "Mapped" in type(t).__name__ or t.get_closest_mapped_task_group()),
         "max_active_runs": dag.max_active_runs,
         "catchup": dag.catchup,
         "timezone": str(dag.timetable.timezone) if hasattr(dag.timetable, "timezone") else None,
@@ -249,9 +249,15 @@ def test_dag_imports_without_errors(dag_info: dict[str, Any]) -> None:
 
 
 def test_dag_shape(dag_info: dict[str, Any]) -> None:
-    assert dag_info["task_ids"] == ["build_warehouse", "decide_holds", "ingest_feed.extract", "ingest_feed.validate",
-                                    "plan"]
+    assert dag_info["task_ids"] == ["build_warehouse", "decide_holds", "distribute", "ingest_feed.extract",
+                                    "ingest_feed.validate", "plan", "plan_products", "render", "summarise",
+                                    "write_manifest"]
     assert dag_info["upstream"]["build_warehouse"] == ["decide_holds"]
+    assert dag_info["upstream"]["render"] == ["plan_products"]
+    assert dag_info["upstream"]["distribute"] == ["render", "write_manifest"]
+    assert {"render", "distribute"} <= set(dag_info["mapped"])
+    # the run summary goes to the data team whatever happened to the products
+    assert dag_info["trigger_rules"]["summarise"] == "all_done"
     assert dag_info["upstream"]["ingest_feed.extract"] == ["plan"]
     assert dag_info["upstream"]["ingest_feed.validate"] == ["ingest_feed.extract"]
     assert set(dag_info["upstream"]["decide_holds"]) == {"plan", "ingest_feed.validate"}
@@ -362,15 +368,39 @@ def airflow_world(tmp_path_factory: pytest.TempPathFactory, postgres_database: s
     return out
 
 
-def _run_env(airflow_env: dict[str, str], world: Path, lake: Path, postgres_dsn: str) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def mail_sink() -> Iterator[Any]:
+    """A real SMTP server on loopback for the runs' product emails (and the run summaries)."""
+    from forceprofiles.distribute.sink import start_sink
+
+    controller, handler = start_sink()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+def _run_env(airflow_env: dict[str, str], world: Path, lake: Path, postgres_dsn: str,
+             mail_sink: Any = None) -> dict[str, str]:
+    from forceprofiles.distribute.recipients import load_recipients
+
     env = dict(airflow_env)
     env.update({
         "FORCEPROFILES_LANDING": str(world / "landing"),
         "FORCEPROFILES_LAKE": str(lake),
         "FORCEPROFILES_WAREHOUSE": str(lake.parent / f"{lake.name}_warehouse" / "force_profiles.duckdb"),
         "FORCEPROFILES_CENTRAL": str(world / "central"),
+        "FORCEPROFILES_OUT": str(lake.parent / f"{lake.name}_out"),
+        "FORCEPROFILES_LEDGER": str(lake.parent / f"{lake.name}_ledger.sqlite"),
+        "FORCEPROFILES_DISCLOSURE_LOG": str(lake.parent / f"{lake.name}_disclosures.sqlite"),
         "AIRFLOW_CONN_FP_FORCE_KENT": postgres_dsn,
     })
+    if mail_sink is not None:
+        env["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps({
+            "conn_type": "smtp", "host": "127.0.0.1", "port": mail_sink.port,
+            "extra": {"disable_ssl": True, "disable_tls": True, "retry_limit": 0, "timeout": 10}})
+        # The group passwords, as Airflow Variables (AIRFLOW_VAR_*), never in the repository.
+        for group in load_recipients().all_groups():
+            env[f"AIRFLOW_VAR_FP_SECRET_{group.secret.upper()}"] = f"test-password-{group.secret}"
     env.pop("FORCEPROFILES_POSTGRES_DSN", None)  # kent must be read through the Airflow connection
     return env
 
@@ -421,10 +451,13 @@ def _of_month(hashes: dict[str, str], month: str) -> dict[str, str]:
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_dag_run_ingests_a_file_drop_force_and_a_postgres_force(
-        airflow_env: dict[str, str], airflow_world: Path, postgres_database: str, tmp_path: Path) -> None:
-    """A manual trigger with report_month and forces: both forces land, the manifest adds up."""
+        airflow_env: dict[str, str], airflow_world: Path, postgres_database: str, tmp_path: Path,
+        mail_sink: Any) -> None:
+    """A manual trigger with report_month and forces: both forces land, the manifest adds up,
+    both forces' four products are rendered and emailed, and the data team gets the summary."""
     lake = tmp_path / "lake"
-    env = _run_env(airflow_env, airflow_world, lake, postgres_database)
+    env = _run_env(airflow_env, airflow_world, lake, postgres_database, mail_sink)
+    before = len(mail_sink.messages)
     conf = json.dumps({"report_month": "2026-02", "forces": list(FORCES)})
     [run] = _call(env, "run", "--logical-date", _london_run_after("2026-02"), "--conf", conf)
     _assert_all_succeeded(run)
@@ -434,26 +467,48 @@ def test_dag_run_ingests_a_file_drop_force_and_a_postgres_force(
     assert set(run["holds"]["decisions"]) == set(FORCES)
     # Only February was touched.
     assert not list(lake.rglob("month=2026-01")) and not list(lake.rglob("month=2026-03"))
+    # Stage 4: four products per force, and the month's manifest.
+    out = Path(env["FORCEPROFILES_OUT"]) / "2026-02"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {(p["force_id"], p["product"]) for p in manifest["products"]} == {
+        (f, p) for f in FORCES for p in ("missing-strategic", "missing-tactical", "vawg-strategic", "vawg-tactical")}
+    assert all((out.parent / p["path"]).read_bytes().startswith(b"%PDF") for p in manifest["products"])
+    assert len([t for t in run["task_states"] if t.startswith("render[")]) == 8
+    # Stage 5: every product went to its force's own groups only, encrypted; one run summary.
+    sent = mail_sink.messages[before:]
+    summaries = [m for m in sent if m.rcpt_tos == ("data-team@force-profiles.example",)]
+    assert len(summaries) == 1
+    products = [m for m in sent if m not in summaries]
+    assert products, "no product was emailed"
+    for message in products:
+        attachment = next(part for part in message.message().iter_attachments())
+        name = attachment.get_filename()
+        force = next(f for f in FORCES if f in name)
+        assert name.endswith(".zip")
+        if "tactical" in name:  # need to know: a tactical product stays inside its force
+            assert all(address.endswith(f"@{force}.police.example") for address in message.rcpt_tos), name
 
 
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_dag_backfill_lands_each_month_and_a_rerun_touches_only_its_month(
-        airflow_env: dict[str, str], airflow_world: Path, postgres_database: str, tmp_path: Path) -> None:
+        airflow_env: dict[str, str], airflow_world: Path, postgres_database: str, tmp_path: Path,
+        mail_sink: Any) -> None:
     """Three scheduled-style runs (data intervals January, February, March), then February again.
 
     Kent only (its extracts come month by month out of one PostgreSQL schema, the case where a
     wrong month would most easily leak in), to keep the four runs quick.
     """
     lake = tmp_path / "lake"
-    env = _run_env(airflow_env, airflow_world, lake, postgres_database)
+    env = _run_env(airflow_env, airflow_world, lake, postgres_database, mail_sink)
+    before = len(mail_sink.messages)
     # No report_month: the month comes from each run's data interval, as for a scheduled or
     # backfill run. `forces` limits the runs to one force (default: all nine). The fourth run
     # reruns February (one subprocess for all four runs: Airflow and GX start once).
     conf = json.dumps({"forces": ["kent"]})
     dates = [_london_run_after(month) for month in MONTHS]
     runs = _call(env, "run", *[arg for date in [*dates, dates[1]] for arg in ("--logical-date", date)],
-                 "--conf", conf)
+                 "--conf", conf, timeout=1800)
     for run, month in zip(runs, [*MONTHS, MONTHS[1]]):
         _assert_all_succeeded(run)
         assert run["holds"]["month"] == month
@@ -466,3 +521,10 @@ def test_dag_backfill_lands_each_month_and_a_rerun_touches_only_its_month(
     february = {k: v for k, v in _of_month(before, "2026-02").items() if not k.startswith("manifests/")}
     assert february and {k: after.get(k) for k in february} == february
     assert set(after) == set(before)  # nothing added or left behind
+    # The rerun of February rendered the same bytes and so emailed nothing again (the ledger).
+    out = Path(env["FORCEPROFILES_OUT"])
+    assert sorted(p.name for p in out.iterdir()) == list(MONTHS)
+    product_mail = [m for m in mail_sink.messages[before:] if "data-team@" not in m.rcpt_tos[0]]
+    deliveries = [(str(m.message()["subject"]), m.rcpt_tos) for m in product_mail]
+    assert deliveries and len(deliveries) == len(set(deliveries)), "a product was emailed twice to someone"
+    assert not any("Revision" in subject for subject, _ in deliveries)

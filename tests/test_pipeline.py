@@ -291,15 +291,34 @@ def test_finalise_month_holds_a_force_with_nothing_validated(tmp_path: Path) -> 
 
 @pytest.mark.postgres
 def test_cli_run_prints_the_table_and_exits_zero(world: Path, pipeline_database: str, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's main command end to end for one force: ingest, build, render, email."""
     from forceprofiles.cli import main
+    from forceprofiles.distribute.sink import start_sink
 
     lake = tmp_path / "lake"
     warehouse = tmp_path / "warehouse" / "fp.duckdb"
-    code = main(["run", "--world", str(world), "--lake", str(lake), "--postgres", pipeline_database,
-                 "--forces", "kent", "--warehouse", str(warehouse), "--history", "2"])
+    out_root = tmp_path / "out"
+    controller, sink = start_sink(tmp_path / "mail")
+    monkeypatch.setenv("FORCEPROFILES_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("FORCEPROFILES_SMTP_PORT", str(controller.port))
+    monkeypatch.setenv("FORCEPROFILES_LEDGER", str(tmp_path / "ledger.sqlite"))
+    monkeypatch.setenv("FORCEPROFILES_DISCLOSURE_LOG", str(tmp_path / "disclosures.sqlite"))
+    for secret in ("kent_vawg_team", "kent_missing_team", "kent_strategic_readers"):
+        monkeypatch.setenv(f"FORCEPROFILES_SECRET_{secret.upper()}", f"pw-{secret}")
+    try:
+        code = main(["run", "--world", str(world), "--lake", str(lake), "--postgres", pipeline_database,
+                     "--forces", "kent", "--warehouse", str(warehouse), "--history", "2", "--out", str(out_root)])
+    finally:
+        controller.stop()
     out = capsys.readouterr().out
     assert code == 0
+    pdfs = sorted(p.name for p in (out_root / "2026-02" / "kent").glob("*.pdf"))
+    assert pdfs == ["missing-strategic.pdf", "missing-tactical.pdf", "vawg-strategic.pdf", "vawg-tactical.pdf"]
+    assert all(address.endswith(".example") for m in sink.messages for address in m.rcpt_tos)
+    assert len(sink.messages) >= 5  # the four products to their groups, and the data team's run summary
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == len(sink.messages)
     assert "2026-02" in out  # the world's last month by default
     assert "kent" in out and "essex" not in out
     for feed in contract.FEEDS:

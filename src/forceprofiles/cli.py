@@ -99,8 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "world's last month)")
     run.add_argument("--forces", default=None, help="comma-separated force ids (default: the world's forces with "
                                                     "--world, else every force in profiles/forces.yml)")
-    run.add_argument("--stages", default="extract,validate,build",
-                     help="comma-separated stages (default extract,validate,build)")
+    run.add_argument("--stages", default="extract,validate,build,render,send",
+                     help="comma-separated stages among extract,validate,build,render,send (default: all; "
+                          "send needs a mail server: see `forceprofiles mailsink`)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="where products go (default $FORCEPROFILES_OUT or var/out)")
+    run.add_argument("--dev-secrets", action="store_true",
+                     help="send: generate missing group passwords into var/distribution/dev-secrets.env (development)")
     run.add_argument("--history", type=int, default=1, metavar="N",
                      help="also ingest the N-1 months before --month first, oldest first (default 1: only the month); "
                           "the profiles look back 36 months, so a first run on a new lake wants --history 36")
@@ -152,6 +157,9 @@ def _run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+RUN_STAGES = ("extract", "validate", "build", "render", "send")
+
+
 def _run_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -162,37 +170,56 @@ def _run_run(args: argparse.Namespace) -> int:
     landing = args.world / "landing" if args.world else settings.landing_root()
     started = time.perf_counter()
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
-    ingest_stages = [s for s in stages if s != pipeline.BUILD_STAGE]
+    unknown = [s for s in stages if s not in RUN_STAGES]
+    if unknown:
+        print(f"forceprofiles run: unknown stage(s) {', '.join(unknown)}; known: {', '.join(RUN_STAGES)}",
+              file=sys.stderr)
+        return 2
+    ingest_stages = [s for s in stages if s in pipeline.STAGES]
     lake = args.lake or settings.lake_root()
-    history = pipeline.months_before(month, args.history - 1)
-    if args.world:  # a synthetic world has no months before its start
-        history = [m for m in history if m in pipeline.world_summary(args.world)["months"]]
-    for earlier in history:
-        done = pipeline.ingest_month(earlier, forces, landing_root=landing, lake_root=lake,
-                                     postgres_dsn=args.postgres, stages=ingest_stages, workers=args.workers)
-        print(f"ingest {earlier}: {len(forces) - len(done['held'])} of {len(forces)} forces proceed; "
-              f"{len(done['errors'])} crash(es)")
-    summary = pipeline.ingest_month(month, forces, landing_root=landing, lake_root=lake, postgres_dsn=args.postgres,
-                                    stages=ingest_stages, workers=args.workers)
     console = Console()
-    console.print(pipeline.summary_table(summary))
-    for line in pipeline.hold_lines(summary):
-        console.print(line, markup=False, highlight=False)
-    held = summary["held"]
-    decided = (f"{len(forces) - len(held)} of {len(forces)} forces proceed{', held: ' + ', '.join(held) if held else ''}"
-               if summary["manifest"] else "extract only, no hold decisions")
-    console.print(f"run {month}: {decided}; {len(summary['errors'])} crash(es); "
-                  f"manifest {summary['manifest'] or '-'} ({time.perf_counter() - started:.1f} s)")
+    errors = 0
+    if ingest_stages:
+        history = pipeline.months_before(month, args.history - 1)
+        if args.world:  # a synthetic world has no months before its start
+            history = [m for m in history if m in pipeline.world_summary(args.world)["months"]]
+        for earlier in history:
+            done = pipeline.ingest_month(earlier, forces, landing_root=landing, lake_root=lake,
+                                         postgres_dsn=args.postgres, stages=ingest_stages, workers=args.workers)
+            print(f"ingest {earlier}: {len(forces) - len(done['held'])} of {len(forces)} forces proceed; "
+                  f"{len(done['errors'])} crash(es)")
+        summary = pipeline.ingest_month(month, forces, landing_root=landing, lake_root=lake,
+                                        postgres_dsn=args.postgres, stages=ingest_stages, workers=args.workers)
+        console.print(pipeline.summary_table(summary))
+        for line in pipeline.hold_lines(summary):
+            console.print(line, markup=False, highlight=False)
+        held = summary["held"]
+        decided = (f"{len(forces) - len(held)} of {len(forces)} forces proceed{', held: ' + ', '.join(held) if held else ''}"
+                   if summary["manifest"] else "extract only, no hold decisions")
+        console.print(f"run {month}: {decided}; {len(summary['errors'])} crash(es); "
+                      f"manifest {summary['manifest'] or '-'} ({time.perf_counter() - started:.1f} s)")
+        errors = len(summary["errors"])
+    warehouse = args.warehouse or settings.warehouse_path()
     if pipeline.BUILD_STAGE in stages:
         started = time.perf_counter()
         central = args.central or (args.world / "central" if args.world else None)
-        warehouse = args.warehouse or settings.warehouse_path()
         built = pipeline.build_month(month, lake_root=lake, warehouse_path=warehouse, central_root=central,
                                      use_splink=not args.baseline_linkage)
         marts = ", ".join(f"{name} {rows:,}" for name, rows in (built.get("marts") or {}).items())
         console.print(f"build {month}: warehouse {warehouse} ({built.get('person_resolution', '?')} person resolution; "
                       f"mart rows: {marts or '-'}) ({time.perf_counter() - started:.1f} s)", markup=False)
-    return 1 if summary["errors"] else 0
+    out = args.out or settings.output_root()
+    if "render" in stages:  # held forces are skipped, with the reason, by the render stage itself
+        code = main(["render", "--month", month, "--forces", ",".join(forces), "--warehouse", str(warehouse),
+                     "--out", str(out)])
+        if code:
+            return code
+    if "send" in stages:
+        code = main(["send", "--month", month, "--forces", ",".join(forces), "--out", str(out), "--lake", str(lake),
+                     *(["--dev-secrets"] if args.dev_secrets else [])])
+        if code:
+            return code
+    return 1 if errors else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -268,6 +268,7 @@ def finalise_month(month: str, forces: Iterable[str], *, lake_root: Path,
     write_run_manifest(results, path, mandatory_feeds=mandatory, run_id=run_id)
 
     decisions = _decisions(results, all_forces, mandatory)
+    _log_collections(validations, run_id)
     manifest = json.loads(path.read_text())
     manifest.update({"month": month, "forces": all_forces, "forces_this_run": forces, "decisions": decisions,
                      "held_forces": sorted(f for f, d in decisions.items() if d != "proceed"),
@@ -286,6 +287,16 @@ def finalise_month(month: str, forces: Iterable[str], *, lake_root: Path,
         "errors": len(all_errors),
         "manifest": str(path),
     }
+
+
+def _log_collections(validations: Iterable[Mapping[str, Any] | Any] | None, run_id: str | None) -> None:
+    """Record this run's collections (force x feed x month, counts only) in the disclosure log
+    (DPA 2018 s.62 asks for a log of collection as well as of disclosure)."""
+    from forceprofiles.distribute.disclosure_log import log_collection
+
+    for validation in validations or ():
+        if isinstance(validation, Mapping) and validation.get("force_id"):
+            log_collection(run_id, validation)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -401,13 +412,15 @@ def months_before(month: str, count: int) -> list[str]:
 
 
 def build_month(month: str, *, lake_root: Path, warehouse_path: Path, central_root: Path | None = None,
-                use_splink: bool = True) -> dict[str, Any]:
+                use_splink: bool = True, run_id: str | None = None) -> dict[str, Any]:
     """Stage 3: build the warehouse as at ``month`` (one writer: call it once per month, never in parallel).
 
     Person resolution uses the saved Splink model (``profiles/linkage/person_model.json``) when
-    ``use_splink``, else the exact-match baseline. Returns the warehouse build summary (counts
-    and timings only).
+    ``use_splink``, else the exact-match baseline. The build is logged in the disclosure log as a
+    combination of the forces' records. Returns the warehouse build summary (counts and timings
+    only).
     """
+    from forceprofiles.distribute.disclosure_log import log_combination
     from forceprofiles.warehouse import build_warehouse
 
     resolver = None
@@ -415,8 +428,47 @@ def build_month(month: str, *, lake_root: Path, warehouse_path: Path, central_ro
         from forceprofiles.linkage import resolve_persons_in_warehouse
 
         resolver = resolve_persons_in_warehouse
-    return build_warehouse(check_month(month), lake_root=Path(lake_root), warehouse_path=Path(warehouse_path),
-                           central_root=Path(central_root) if central_root else None, resolve_persons=resolver)
+    built = build_warehouse(check_month(month), lake_root=Path(lake_root), warehouse_path=Path(warehouse_path),
+                            central_root=Path(central_root) if central_root else None, resolve_persons=resolver)
+    forces = sorted(p.name.split("=", 1)[1] for p in Path(lake_root).glob(f"raw/*/force=*/month={month}"))
+    log_combination(run_id, month, sorted(set(forces)),
+                    {"warehouse": Path(warehouse_path).name, "person_resolution": built.get("person_resolution"),
+                     "central_platform": central_root is not None})
+    return built
+
+
+def plan_products(month: str, forces: Iterable[str], held: Iterable[str] = ()) -> list[dict[str, str]]:
+    """Stage 4's work list: one entry per (force, product) for the forces not held this month."""
+    from forceprofiles.render.products import PRODUCT_IDS
+
+    held = set(held)
+    return [{"month": check_month(month), "force_id": force_id, "product": product}
+            for force_id in forces if force_id not in held for product in PRODUCT_IDS]
+
+
+def render_one(month: str, force_id: str, product: str, *, warehouse_path: Path, out_root: Path) -> dict[str, Any]:
+    """Stage 4 for one (force, product): the PDF and its sidecar; a held force gives ``skipped``.
+
+    Reads the warehouse read-only, so any number of these run at once.
+    """
+    from forceprofiles.render.api import ForceHeldError, render_product
+    from forceprofiles.render.manifest import product_paths
+
+    try:
+        return render_product(Path(warehouse_path), check_month(month), force_id, product, Path(out_root))
+    except ForceHeldError as error:
+        for stale in product_paths(Path(out_root), month, force_id, product):
+            stale.unlink(missing_ok=True)  # a rerun replaces the month: no product from before the hold
+        return {"month": month, "force_id": force_id, "product": product, "skipped": str(error)}
+
+
+def write_products_manifest(month: str, rendered: Iterable[Mapping[str, Any]], *, out_root: Path) -> dict[str, Any]:
+    """``out/<month>/manifest.json`` from the sidecars on disk and this run's skipped products."""
+    from forceprofiles.render.manifest import month_manifest
+
+    skipped = [{"force_id": str(r["force_id"]), "product": str(r["product"]), "reason": str(r["skipped"])}
+               for r in rendered if r and r.get("skipped")]
+    return month_manifest(Path(out_root), check_month(month), skipped)
 
 
 def _short(text: str, limit: int = 300) -> str:
