@@ -164,6 +164,20 @@ def test_candidates_match_no_registered_group_and_matches_do(conn: duckdb.DuckDB
         assert set(row["forces"].split(";")) == member_forces
 
 
+def test_communities_are_the_components_of_strong_edges(conn: duckdb.DuckDBPyConnection) -> None:
+    import networkx as nx
+
+    config = load_scoring_config("networks")["communities"]
+    strong = conn.execute("select distinct person_key_a, person_key_b from main.int_network_edges where is_strong").df()
+    graph = nx.Graph(list(strong.itertuples(index=False, name=None)))
+    expected = {frozenset(c) for c in nx.connected_components(graph)
+                if int(config["min_size"]) <= len(c) <= int(config["max_size"])}
+    communities = conn.execute("select * from main.int_network_communities").df()
+    unsplit = communities[~communities["was_split"]]
+    assert {frozenset(g["person_key"]) for _, g in unsplit.groupby("community_id")} == expected
+    assert expected, "the planted groups make strong components"
+
+
 def test_force_months_run_without_gaps_to_the_report_month(conn: duckdb.DuckDBPyConnection,
                                                            built_warehouse: tuple[Path, str, Path]) -> None:
     month = built_warehouse[1]
