@@ -7,6 +7,10 @@ FP := $(VENV)/bin/forceprofiles
 WORLD ?= var/world
 LAKE ?= var/lake
 WAREHOUSE ?= var/warehouse/force_profiles.duckdb
+OUT ?= var/out
+# The local SMTP sink `make run` emails the products to: every message becomes a .eml file here.
+MAIL ?= var/mail
+SMTP_PORT ?= 1025
 MONTH ?=
 SCALE ?= 0.02
 START ?= 2023-11
@@ -23,8 +27,12 @@ setup:
 run: setup
 	@PG="$$(bash scripts/local_postgres.sh)"; \
 	if [ -n "$$PG" ]; then echo "run: database-delivery forces load into $$PG"; else echo "run: no local PostgreSQL; every force delivers by file drop"; fi; \
-	$(FP) synth --out $(WORLD) --forces all9 --start $(START) --end $(END) --scale $(SCALE) --seed 42 $${PG:+--postgres $$PG} && \
-	$(FP) run --world $(WORLD) --lake $(LAKE) --warehouse $(WAREHOUSE) --history $(HISTORY) $(if $(MONTH),--month $(MONTH),) $${PG:+--postgres $$PG}
+	$(FP) synth --out $(WORLD) --forces all9 --start $(START) --end $(END) --scale $(SCALE) --seed 42 $${PG:+--postgres $$PG} || exit $$?; \
+	mkdir -p $(MAIL); $(FP) mailsink --dir $(MAIL) --port $(SMTP_PORT) & SINK=$$!; trap "kill $$SINK 2>/dev/null" EXIT; sleep 2; \
+	FORCEPROFILES_SMTP_HOST=127.0.0.1 FORCEPROFILES_SMTP_PORT=$(SMTP_PORT) \
+	$(FP) run --world $(WORLD) --lake $(LAKE) --warehouse $(WAREHOUSE) --out $(OUT) --history $(HISTORY) --dev-secrets \
+		$(if $(MONTH),--month $(MONTH),) $${PG:+--postgres $$PG} && \
+	echo "run: products in $(OUT)/, emails (.eml, open in any mail client) in $(MAIL)/, passwords in var/distribution/dev-secrets.env"
 
 test: setup
 	@bash scripts/test.sh
