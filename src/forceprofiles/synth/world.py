@@ -46,6 +46,11 @@ INTEL_THEMES = (
 )
 
 
+# The most a background offender's weight can be, in units of the Pareto draw (whose median is
+# about 0.5): see ForceState's offender weights.
+PROLIFIC_CAP = 6.0
+
+
 @dataclass(frozen=True)
 class WorldSpec:
     """The arguments that define a world; the same spec always gives the same world."""
@@ -125,8 +130,12 @@ class World:
         n_offenders = max(20, int(yearly_crimes * 0.45))
         offenders = self.people.create(rng, n_offenders, home_force=index, home_addresses=addresses,
                                        age_range=(16, 60), at=self.start_date, female_share=0.16, pnc_share=0.65)
-        # Offending is concentrated: a few prolific offenders, a long tail of one-offs.
-        weights = rng.pareto(1.6, n_offenders) + 0.05
+        # Offending is concentrated: a few prolific offenders, a long tail of one-offs. The Pareto
+        # tail is capped: uncapped, the most prolific draw grows with the size of the pool (at
+        # full scale one person would be the suspect in a thousand crimes a year); capped at
+        # PROLIFIC_CAP times the typical weight, the most prolific offender is the suspect in about
+        # ten recorded crimes a year at any scale (an assumption: see docs/synthetic-world.md).
+        weights = np.minimum(rng.pareto(1.6, n_offenders) + 0.05, PROLIFIC_CAP)
         child_episodes = population * cal.MISSING_EPISODES_PER_1000_PEOPLE_PER_YEAR / 1000 * cal.MISSING_CHILD_SHARE
         n_children = max(10, int(child_episodes / 2.5))
         children = self.people.create(rng, n_children, home_force=index, home_addresses=addresses,
