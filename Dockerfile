@@ -25,7 +25,7 @@ RUN apt-get update \
 # The airflow user (uid 50000, group 0, as in Airflow's own images) owns the data volumes'
 # mount points, so fresh named volumes are writable without a chown step.
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home airflow \
- && mkdir -p /data/landing /data/central /data/lake /data/warehouse /data/out /opt/airflow/logs /opt/airflow/auth \
+ && mkdir -p /data/landing /data/central /data/lake /data/warehouse /data/out /data/distribution /opt/airflow/logs /opt/airflow/auth \
  && chown -R airflow:0 /data /opt/airflow \
  && chmod -R g+rwX /data /opt/airflow
 

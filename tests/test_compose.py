@@ -149,7 +149,9 @@ def test_data_volumes(raw: dict[str, Any]) -> None:
     for variable in ("FORCEPROFILES_LAKE", "FORCEPROFILES_OUT", "FORCEPROFILES_LANDING", "FORCEPROFILES_CENTRAL"):
         assert env[variable] in mounts, variable
     assert str(Path(env["FORCEPROFILES_WAREHOUSE"]).parent) in mounts
-    for named in ("lake", "warehouse", "out", "airflow-logs"):
+    for variable in ("FORCEPROFILES_LEDGER", "FORCEPROFILES_DISCLOSURE_LOG"):
+        assert str(Path(env[variable]).parent) in mounts, variable
+    for named in ("lake", "warehouse", "out", "distribution", "airflow-logs"):
         assert named in raw["volumes"]
     assert mounts["/data/landing"].endswith(":ro") and mounts["/data/central"].endswith(":ro")
 
