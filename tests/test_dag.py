@@ -501,7 +501,7 @@ def test_dag_backfill_lands_each_month_and_a_rerun_touches_only_its_month(
     """
     lake = tmp_path / "lake"
     env = _run_env(airflow_env, airflow_world, lake, postgres_database, mail_sink)
-    before = len(mail_sink.messages)
+    mail_before = len(mail_sink.messages)
     # No report_month: the month comes from each run's data interval, as for a scheduled or
     # backfill run. `forces` limits the runs to one force (default: all nine). The fourth run
     # reruns February (one subprocess for all four runs: Airflow and GX start once).
@@ -524,7 +524,7 @@ def test_dag_backfill_lands_each_month_and_a_rerun_touches_only_its_month(
     # The rerun of February rendered the same bytes and so emailed nothing again (the ledger).
     out = Path(env["FORCEPROFILES_OUT"])
     assert sorted(p.name for p in out.iterdir()) == list(MONTHS)
-    product_mail = [m for m in mail_sink.messages[before:] if "data-team@" not in m.rcpt_tos[0]]
+    product_mail = [m for m in mail_sink.messages[mail_before:] if "data-team@" not in m.rcpt_tos[0]]
     deliveries = [(str(m.message()["subject"]), m.rcpt_tos) for m in product_mail]
     assert deliveries and len(deliveries) == len(set(deliveries)), "a product was emailed twice to someone"
     assert not any("Revision" in subject for subject, _ in deliveries)
