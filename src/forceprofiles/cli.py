@@ -163,7 +163,8 @@ RUN_STAGES = ("extract", "validate", "build", "render", "send")
 def _run_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from forceprofiles import pipeline, settings
+    from forceprofiles import contract, pipeline, settings
+    from forceprofiles.progress import progress_bar
 
     month = args.month or pipeline.default_month(args.world)
     forces = pipeline.resolve_forces(args.forces or pipeline.default_forces(args.world))
@@ -183,13 +184,17 @@ def _run_run(args: argparse.Namespace) -> int:
         history = pipeline.months_before(month, args.history - 1)
         if args.world:  # a synthetic world has no months before its start
             history = [m for m in history if m in pipeline.world_summary(args.world)["months"]]
-        for earlier in history:
-            done = pipeline.ingest_month(earlier, forces, landing_root=landing, lake_root=lake,
-                                         postgres_dsn=args.postgres, stages=ingest_stages, workers=args.workers)
-            print(f"ingest {earlier}: {len(forces) - len(done['held'])} of {len(forces)} forces proceed; "
-                  f"{len(done['errors'])} crash(es)")
-        summary = pipeline.ingest_month(month, forces, landing_root=landing, lake_root=lake,
-                                        postgres_dsn=args.postgres, stages=ingest_stages, workers=args.workers)
+        partitions = (len(history) + 1) * len(forces) * len(contract.FEEDS)
+        with progress_bar("extract+validate", total=partitions) as advance:
+            for earlier in history:
+                done = pipeline.ingest_month(earlier, forces, landing_root=landing, lake_root=lake,
+                                             postgres_dsn=args.postgres, stages=ingest_stages, workers=args.workers,
+                                             on_partition=advance)
+                console.print(f"ingest {earlier}: {len(forces) - len(done['held'])} of {len(forces)} forces proceed; "
+                              f"{len(done['errors'])} crash(es)", markup=False, highlight=False)
+            summary = pipeline.ingest_month(month, forces, landing_root=landing, lake_root=lake,
+                                            postgres_dsn=args.postgres, stages=ingest_stages, workers=args.workers,
+                                            on_partition=advance)
         console.print(pipeline.summary_table(summary))
         for line in pipeline.hold_lines(summary):
             console.print(line, markup=False, highlight=False)
@@ -203,8 +208,9 @@ def _run_run(args: argparse.Namespace) -> int:
     if pipeline.BUILD_STAGE in stages:
         started = time.perf_counter()
         central = args.central or (args.world / "central" if args.world else None)
-        built = pipeline.build_month(month, lake_root=lake, warehouse_path=warehouse, central_root=central,
-                                     use_splink=not args.baseline_linkage)
+        with console.status(f"build {month}: dbt staging and POLE, Splink person resolution, dbt marts ..."):
+            built = pipeline.build_month(month, lake_root=lake, warehouse_path=warehouse, central_root=central,
+                                         use_splink=not args.baseline_linkage)
         marts = ", ".join(f"{name} {rows:,}" for name, rows in (built.get("marts") or {}).items())
         console.print(f"build {month}: warehouse {warehouse} ({built.get('person_resolution', '?')} person resolution; "
                       f"mart rows: {marts or '-'}) ({time.perf_counter() - started:.1f} s)", markup=False)

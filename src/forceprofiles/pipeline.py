@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -328,7 +328,8 @@ def _write_json(path: Path, payload: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 
 def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: Path, lake_root: Path,
-                 postgres_dsn: str | None = None, stages: Iterable[str] = STAGES, workers: int = 1) -> dict[str, Any]:
+                 postgres_dsn: str | None = None, stages: Iterable[str] = STAGES, workers: int = 1,
+                 on_partition: Callable[[], None] | None = None) -> dict[str, Any]:
     """Extract and validate every force x feed for ``month``, then decide holds.
 
     Partitions are independent (each writes only its own lake files), so ``workers`` > 1 runs
@@ -340,6 +341,7 @@ def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: P
     "manifest", "errors"}`` (JSON; counts and statuses only).
 
     ``stages`` may leave out ``validate`` (extract only: no hold decisions, no manifest).
+    ``on_partition()`` is called as each partition finishes (a progress bar).
     """
     stages = tuple(stages)
     unknown = [s for s in stages if s not in STAGES]
@@ -357,9 +359,16 @@ def ingest_month(month: str, forces: list[str] | None = None, *, landing_root: P
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_ingest_partition, force_id, feed, **common) for force_id, feed in targets]
+            if on_partition:
+                for future in futures:
+                    future.add_done_callback(lambda _: on_partition())
             outcomes = [future.result() for future in futures]
     else:
-        outcomes = [_ingest_partition(force_id, feed, **common) for force_id, feed in targets]
+        outcomes = []
+        for force_id, feed in targets:
+            outcomes.append(_ingest_partition(force_id, feed, **common))
+            if on_partition:
+                on_partition()
     partitions = [row for row, _, _ in outcomes]
     validations = [validated for _, validated, _ in outcomes if validated is not None]
     errors = [error for _, _, error in outcomes if error is not None]
