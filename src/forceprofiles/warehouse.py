@@ -106,8 +106,9 @@ def build_warehouse(
     ``resolve_persons(conn)`` must write ``main.person_clusters(record_id, person_key,
     match_probability)`` covering every ``main.int_person_records.record_id``; without it the
     exact-match baseline (:func:`baseline_person_clusters`) is used. The previous build's
-    ``person_clusters`` is still there when the resolver runs (Splink reuses its keys to keep
-    them stable); the marts step's tests check that the table covers exactly this build's person
+    ``person_clusters`` is still there when the resolver runs, but the Splink resolver does not
+    read it (keys are anchored on each person's earliest record, so they do not depend on which
+    months were built before); the marts step's tests check that the table covers exactly this build's person
     records, so a resolver that leaves a stale table fails the build. ``quiet`` keeps dbt's
     progress lines off stdout; dbt's log and compiled SQL go to ``<warehouse stem>_dbt/`` next
     to the warehouse file.
