@@ -46,18 +46,9 @@ children as (
 
 ),
 
-clusters as (
-
-    select record_id, person_key from {{ source('resolution', 'person_clusters') }}
-
-),
-
 person_records as (
 
-    select clusters.person_key, records.*
-    from {{ ref('int_person_records') }} as records
-    inner join clusters using (record_id)
-    where records.force_id is not null
+    select * from {{ ref('int_resolved_person_records') }}
 
 ),
 

@@ -22,20 +22,11 @@
 
 with
 
-clusters as (
-
-    select record_id, person_key from {{ source('resolution', 'person_clusters') }}
-
-),
-
 person_records as (
 
-    select clusters.person_key, records.*
-    from {{ ref('int_person_records') }} as records
-    inner join clusters using (record_id)
-    where records.force_id is not null
-      and records.event_at >= {{ window_start }}
-      and records.event_at < {{ report_period_end() }}
+    select * from {{ ref('int_resolved_person_records') }}
+    where event_at >= {{ window_start }}
+      and event_at < {{ report_period_end() }}
 
 ),
 

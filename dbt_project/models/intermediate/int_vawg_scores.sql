@@ -24,11 +24,10 @@ subject_offences as (
 
 ),
 
-victims as (
+subject_victims as (
 
-    select event_id, person_key as victim_key
-    from {{ ref('int_vawg_involvements') }}
-    where involvement = 'victim'
+    select distinct person_key, victim_key, counts_for_serial
+    from {{ ref('int_vawg_subject_victims') }}
 
 ),
 
@@ -41,20 +40,6 @@ visor as (
 intelligence as (
 
     select * from {{ ref('int_vawg_intelligence') }}
-
-),
-
-subject_victims as (
-
-    select distinct
-        subject_offences.person_key,
-        victims.victim_key,
-        subject_offences.counts_for_serial
-
-    from subject_offences
-    inner join victims
-        on subject_offences.event_id = victims.event_id
-       and subject_offences.person_key <> victims.victim_key
 
 ),
 

@@ -40,11 +40,7 @@ force_months as (
 
     select
         force_id,
-        strftime(unnest(generate_series(
-            cast(min(month) || '-01' as date),
-            cast({{ report_period_start() }} as date),
-            interval 1 month
-        )), '%Y-%m') as month
+        {{ month_spine(first_month='min(month)') }} as month
 
     from counted
     group by force_id

@@ -35,8 +35,7 @@ forces as (
 
 months as (
 
-    select strftime({{ report_period_start() }} - to_months(offset_months), '%Y-%m') as month
-    from range(0, {{ cfg['trend_months'] }}) as offsets(offset_months)
+    select {{ month_spine(months=cfg['trend_months']) }} as month
 
 ),
 

@@ -37,11 +37,9 @@ subject_offences as (
 
 ),
 
-victims as (
+subject_victims as (
 
-    select event_id, person_key as victim_key
-    from {{ ref('int_vawg_involvements') }}
-    where involvement = 'victim'
+    select * from {{ ref('int_vawg_subject_victims') }}
 
 ),
 
@@ -57,31 +55,13 @@ visor as (
 
 ),
 
-offence_totals as (
-
-    select person_key, sum(harm_days) as total_harm_days, count(*) as offences
-    from subject_offences
-    group by person_key
-
-),
-
 first_against_victim as (
 
     -- each distinct victim's share of the victims points goes to the first offence against them
-    select subject_offences.person_key, subject_offences.event_id, count(*) as new_victims
-    from (
-        select subject_offences.person_key, victims.victim_key, subject_offences.event_id
-        from subject_offences
-        inner join victims
-            on victims.event_id = subject_offences.event_id
-           and victims.victim_key <> subject_offences.person_key
-        qualify row_number() over (
-            partition by subject_offences.person_key, victims.victim_key
-            order by subject_offences.offence_at, subject_offences.event_id
-        ) = 1
-    ) as firsts
-    inner join subject_offences using (person_key, event_id)
-    group by subject_offences.person_key, subject_offences.event_id
+    select person_key, event_id, count(*) as new_victims
+    from subject_victims
+    where is_first_against_victim
+    group by person_key, event_id
 
 ),
 
@@ -99,11 +79,11 @@ offence_items as (
         subject_offences.harm_days,
         subject_offences.victim_count,
         cast(null as varchar) as grading,
-        people.frequency_points / offence_totals.offences as frequency_share,
+        people.frequency_points / people.offence_count as frequency_share,
         case
-            when offence_totals.total_harm_days > 0
-                then people.gravity_points * subject_offences.harm_days / offence_totals.total_harm_days
-            else people.gravity_points / offence_totals.offences
+            when people.harm_days > 0
+                then people.gravity_points * subject_offences.harm_days / people.harm_days
+            else people.gravity_points / people.offence_count
         end as gravity_share,
         case
             when row_number() over (
@@ -113,14 +93,13 @@ offence_items as (
             else 0
         end as recency_share,
         case
-            when people.victim_count = 0 then people.victims_points / offence_totals.offences
+            when people.victim_count = 0 then people.victims_points / people.offence_count
             else people.victims_points * coalesce(first_against_victim.new_victims, 0) / people.victim_count
         end as victims_share,
         subject_offences.event_type
 
     from subject_offences
     inner join people using (person_key)
-    inner join offence_totals using (person_key)
     left join first_against_victim using (person_key, event_id)
 
 ),
