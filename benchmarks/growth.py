@@ -146,14 +146,14 @@ def main() -> int:
     if args.skip != "months":
         key = monthly_run.WorldKey(args.months_world, args.scale, max(args.months_axis), args.end, args.seed)
         prepared = monthly_run.prepare(work, key)
-        preparation[key.label()] = {"cached": prepared.cached, **prepared.timings}
+        preparation[key.label()] = {"done_this_run": sorted(prepared.fresh), **prepared.timings}
         forces = list(key.force_ids())
         for months in args.months_axis:
             points.append(measure(prepared, work, axis="months", forces=forces, history=months, keep=args.keep_runs))
     if args.skip != "forces":
         key = monthly_run.WorldKey(args.forces_world, args.scale, args.forces_months, args.end, args.seed)
         prepared = monthly_run.prepare(work, key)
-        preparation[key.label()] = {"cached": prepared.cached, **prepared.timings}
+        preparation[key.label()] = {"done_this_run": sorted(prepared.fresh), **prepared.timings}
         order = ordered_forces(key.force_ids())
         for count in args.forces_axis:
             if count > len(order):

@@ -124,7 +124,11 @@ class Prepared:
     key: WorldKey
     root: Path
     timings: dict[str, Any] = field(default_factory=dict)
-    cached: bool = True
+    fresh: set[str] = field(default_factory=set)  # the parts this invocation did (not from the cache)
+
+    @property
+    def cached(self) -> bool:
+        return not self.fresh
 
     @property
     def world(self) -> Path:
@@ -161,7 +165,7 @@ def prepare(work: Path, key: WorldKey, *, log: Callable[[str], None] = print) ->
         cfg = {"world": str(prepared.world), "forces": list(key.force_ids()), "start": key.month_list()[0],
                "end": key.end, "scale": key.scale, "seed": key.seed}
         prepared.timings["synth"] = run_stage("synth", cfg, prepared.root / "stages", env).as_json()
-        prepared.cached = False
+        prepared.fresh.add("synth")
         _write_json(prepared.state_file, prepared.timings)
     history = key.month_list()[:-1]
     missing = [m for m in history if m not in prepared.history_done()]
@@ -172,7 +176,7 @@ def prepare(work: Path, key: WorldKey, *, log: Callable[[str], None] = print) ->
                "months": missing, "done_file": str(prepared.root / "history_done.json")}
         result = run_stage("history", cfg, prepared.root / "stages", env).as_json()
         prepared.timings["history"] = _add_up(prepared.timings.get("history"), result)
-        prepared.cached = False
+        prepared.fresh.add("history")
         _write_json(prepared.state_file, prepared.timings)
     return prepared
 
@@ -605,7 +609,7 @@ def run_report(prepared: Prepared, stages: dict[str, StageResult], *, month: str
         "machine": {"cores": os.cpu_count(), "memory_gib": round(_memory_gib(), 1),
                     "load_average_start": [round(x, 2) for x in load[0]],
                     "load_average_end": [round(x, 2) for x in load[1]]},
-        "preparation": {"cached": prepared.cached, **prepared.timings},
+        "preparation": {"cached": prepared.cached, "done_this_run": sorted(prepared.fresh), **prepared.timings},
         "stages": {r.stage: r.as_json() for r in results},
         "monthly_run": {"wall_s": round(sum(r.wall_s for r in results), 1),
                         "cpu_s": round(sum(r.cpu_s for r in results), 1),
@@ -654,7 +658,7 @@ def print_report(report: dict[str, Any]) -> None:
         if part in prep:
             row = prep[part]
             print(f"preparation {part}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU, "
-                  f"peak {row['peak_rss_mib']:,.0f} MiB ({'cached' if prep['cached'] else 'this run'}); "
+                  f"peak {row['peak_rss_mib']:,.0f} MiB ({'this run' if part in prep['done_this_run'] else 'cached'}); "
                   f"{_outcome(part, row['detail'])}")
     print(f"build steps: {build_steps_line(report['build_steps'])}")
     print(json.dumps(report, sort_keys=True))
