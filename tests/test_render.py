@@ -205,3 +205,23 @@ def test_rerender_is_byte_identical(rendered_force: dict[str, Any], tmp_path: Pa
     again = render_product(rendered_force["warehouse"], month, force, "vawg-strategic", tmp_path)
     first = next(p for p in rendered_force["manifest"]["products"] if p["product"] == "vawg-strategic")
     assert again["sha256"] == first["sha256"]
+
+
+def test_trends_start_at_the_first_month_the_warehouse_holds(built_warehouse: Any) -> None:
+    """The force-month marts run a 36-month spine; months before the lake's first are not
+    charted as zeros (a chart would read them as a real fall)."""
+    from forceprofiles.render import context_missing, context_vawg
+
+    warehouse, month, _world = built_warehouse
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        force, first = con.execute("""select force_id, min(month) from main.fct_feed_accounting
+            where report_month = ? and feed = 'crime' and rows_landed > 0
+            group by force_id order by force_id limit 1""", [month]).fetchone()
+        spine = con.execute("select min(month) from main.fct_vawg_force_month where report_month = ? and force_id = ?",
+                            [month, force]).fetchone()[0]
+        assert spine < first, "the mart's spine should reach back before the lake (else this test proves nothing)"
+        vawg = context_vawg.strategic(con, load_product("vawg-strategic"), month, force)
+        missing = context_missing.strategic(con, load_product("missing-strategic"), month, force)
+    for ctx, name in ((vawg, "VAWG crimes per month"), (missing, "Missing episodes")):
+        alt = ctx["figures"]["trend"]["alt"]
+        assert alt.startswith(name) and f"{first} to {month}" in alt, alt

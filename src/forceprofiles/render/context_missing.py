@@ -33,7 +33,8 @@ def strategic(con: duckdb.DuckDBPyConnection, product: Product, month: str, forc
     figures: dict[str, Any] = {}
     summary = data.one(con, "select * from main.fct_missing_force_summary where report_month = ? and force_id = ?",
                        [month, force_id])
-    trend = data.for_force(con, "fct_missing_force_month", month, force_id, "month")
+    loaded = data.loaded_months(con, month, force_id, "missing")
+    trend = data.since_first_loaded(data.for_force(con, "fct_missing_force_month", month, force_id, "month"), loaded)
     months = [r["month"] for r in trend]
     episodes = [num(r["episodes"]) for r in trend]
     last12, prev12 = sum(episodes[-12:]), sum(episodes[-24:-12])
@@ -41,7 +42,7 @@ def strategic(con: duckdb.DuckDBPyConnection, product: Product, month: str, forc
         f"{name} recorded {plural(episodes[-1] if episodes else 0, 'missing episode')} in {ctx['month_label']}, "
         f"and {fmt_int(last12)} in the last 12 months involving {plural(summary.get('people_12m'), 'person', 'people')}, "
         f"{fmt_int(summary.get('children_12m'))} of them children.",
-        (narrative.coverage_gap("Trend", data.loaded_months(con, month, force_id, "missing"), months[-24:-12])
+        (narrative.coverage_gap("Trend", loaded, months[-24:-12])
          if len(months) >= 24 else "Trend: under 24 months.")
         or narrative.change("Missing episodes", last12, prev12, "the previous 12 months"),
         f"{fmt_pct(summary.get('from_care_share'))} of episodes were from care; "

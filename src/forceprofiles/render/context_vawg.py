@@ -47,14 +47,14 @@ def strategic(con: duckdb.DuckDBPyConnection, product: Product, month: str, forc
     figures: dict[str, Any] = {}
     summary = data.one(con, "select * from main.fct_vawg_force_summary where report_month = ? and force_id = ?",
                        [month, force_id])
-    trend = data.for_force(con, "fct_vawg_force_month", month, force_id, "month")
+    loaded = data.loaded_months(con, month, force_id, "crime")
+    trend = data.since_first_loaded(data.for_force(con, "fct_vawg_force_month", month, force_id, "month"), loaded)
     months = [r["month"] for r in trend]
     crimes = [num(r["vawg_crimes"]) for r in trend]
     last12, prev12 = sum(crimes[-12:]), sum(crimes[-24:-12])
     harm12 = sum(num(r["vawg_harm_days"]) for r in trend[-12:])
     this_month = crimes[-1] if crimes else 0
     same_month_last_year = crimes[-13] if len(crimes) >= 13 else 0
-    loaded = data.loaded_months(con, month, force_id, "crime")
     gap = narrative.coverage_gap("Trend", loaded, months[-24:-12]) if len(months) >= 24 else "Trend: under 24 months."
     key_points = [
         f"{name} recorded {plural(this_month, 'VAWG crime')} in {ctx['month_label']}, and "

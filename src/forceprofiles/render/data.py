@@ -160,3 +160,17 @@ def loaded_months(con: duckdb.DuckDBPyConnection, month: str, force_id: str, fee
     return {r["month"] for r in rows(con, """
         select distinct month from main.fct_feed_accounting
         where report_month = ? and force_id = ? and feed = ? and rows_landed > 0""", [month, force_id, feed])}
+
+
+def since_first_loaded(trend: list[Row], loaded: set[str]) -> list[Row]:
+    """A month-by-month trend from the first month the warehouse holds records of the feed.
+
+    The force-month marts run a full 36-month spine; before the lake's first month those rows are
+    zeros only because nothing was loaded, and a chart would read them as a real fall. Months
+    after the first loaded one stay, zeros included (a real month with no records, or a late feed,
+    which the data-quality section names)."""
+    if not loaded:
+        return []
+    first = min(loaded)
+    return [row for row in trend if str(row["month"]) >= first]
+
