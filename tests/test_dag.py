@@ -504,11 +504,16 @@ def test_dag_backfill_lands_each_month_and_a_rerun_touches_only_its_month(
     mail_before = len(mail_sink.messages)
     # No report_month: the month comes from each run's data interval, as for a scheduled or
     # backfill run. `forces` limits the runs to one force (default: all nine). The fourth run
-    # reruns February (one subprocess for all four runs: Airflow and GX start once).
+    # reruns February, in a second subprocess so that February's first products can be kept to
+    # compare with the rerun's (Airflow and GX start once per subprocess).
     conf = json.dumps({"forces": ["kent"]})
     dates = [_london_run_after(month) for month in MONTHS]
-    runs = _call(env, "run", *[arg for date in [*dates, dates[1]] for arg in ("--logical-date", date)],
-                 "--conf", conf, timeout=1800)
+    runs = _call(env, "run", *[arg for date in dates for arg in ("--logical-date", date)], "--conf", conf,
+                 timeout=1800)
+    out = Path(env["FORCEPROFILES_OUT"])
+    first_february = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "2026-02").rglob("*.pdf"))}
+    assert len(first_february) == 4, sorted(first_february)
+    runs += _call(env, "run", "--logical-date", dates[1], "--conf", conf, timeout=900)
     for run, month in zip(runs, [*MONTHS, MONTHS[1]]):
         _assert_all_succeeded(run)
         assert run["holds"]["month"] == month
@@ -521,16 +526,31 @@ def test_dag_backfill_lands_each_month_and_a_rerun_touches_only_its_month(
     february = {k: v for k, v in _of_month(before, "2026-02").items() if not k.startswith("manifests/")}
     assert february and {k: after.get(k) for k in february} == february
     assert set(after) == set(before)  # nothing added or left behind
-    # The rerun of February rendered the same bytes and so emailed nothing again (the ledger).
-    out = Path(env["FORCEPROFILES_OUT"])
     assert sorted(p.name for p in out.iterdir()) == list(MONTHS)
+    # The backfill of February, after March has loaded, renders the same bytes as its first run.
+    changed = [path for path, pdf in first_february.items() if (out / path).read_bytes() != pdf]
+    assert not changed, "February's products changed on the rerun:\n" + "\n".join(
+        f"{path}: {_first_text_difference(first_february[path], (out / path).read_bytes())}" for path in changed)
+    # ... and so the ledger emailed nothing again: each product once to each recipient, no revision.
     product_mail = [m for m in mail_sink.messages[mail_before:] if "data-team@" not in m.rcpt_tos[0]]
     deliveries = [(str(m.message()["subject"]), m.rcpt_tos) for m in product_mail]
     assert deliveries and len(deliveries) == len(set(deliveries)), "a product was emailed twice to someone"
-    # Known defect (open): in the full suite (after the test above has run February for essex and
-    # kent in the same Airflow database) the rerun of February went out as "Revision 2", i.e. its
-    # bytes changed; run alone (`-k backfill`) nothing is revised, the same sequence outside
-    # Airflow renders identical bytes, and the topology test's REST backfill reproduces its PDFs
-    # exactly. Print what was revised for diagnosis (`-s`).
-    revised = sorted({subject for subject, _ in deliveries if "Revision" in subject})
-    print("revised on rerun:", revised or "none")
+    assert not [subject for subject, _ in deliveries if "Revision" in subject]
+
+
+def _first_text_difference(old: bytes, new: bytes) -> str:
+    """Where two renders of a product first differ in their extracted text (for the failure message)."""
+    import difflib
+    import io
+
+    from pypdf import PdfReader
+
+    texts = [[page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages] for pdf in (old, new)]
+    if len(texts[0]) != len(texts[1]):
+        return f"{len(texts[0])} pages, then {len(texts[1])}"
+    for number, (a, b) in enumerate(zip(*texts), start=1):
+        if a != b:
+            diff = [line for line in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+                    if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+            return f"page {number}: " + " | ".join(diff[:8])
+    return "same text, different bytes (layout, fonts or metadata)"
