@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 # Offence palettes (Home Office codes) with weights for planted serial perpetrators, by the
-# harm tier they are meant to represent: a range of harm, as DOMAIN.md asks.
+# harm tier they are meant to represent: a range of harm, as DOMAIN.md asks. Each palette is
+# listed in its escalation order (least to most harmful): a planted course of conduct is drawn
+# from the palette and then put in this order over time, the escalation that PPIT rates as a
+# critical risk item (DOMAIN.md).
 SERIAL_PALETTES: dict[str, tuple[tuple[str, float], ...]] = {
-    "high": (("19C", 0.25), ("20A", 0.15), ("8N", 0.25), ("5D", 0.05), ("8U", 0.15), ("3B", 0.15)),
-    "medium": (("8N", 0.35), ("105A", 0.25), ("8U", 0.2), ("8Q", 0.1), ("3B", 0.1)),
-    "low": (("8Q", 0.3), ("8L", 0.25), ("8U", 0.25), ("105A", 0.15), ("8R", 0.05)),
+    "high": (("3B", 0.15), ("8U", 0.15), ("8N", 0.25), ("5D", 0.05), ("20A", 0.15), ("19C", 0.25)),
+    "medium": (("105A", 0.25), ("8Q", 0.1), ("3B", 0.1), ("8U", 0.2), ("8N", 0.35)),
+    "low": (("8R", 0.05), ("8L", 0.25), ("8Q", 0.3), ("105A", 0.15), ("8U", 0.25)),
 }
 GROUP_OFFENCES: tuple[tuple[str, float], ...] = (
     ("92A", 0.5), ("34B", 0.15), ("10D", 0.15), ("28E", 0.1), ("8N", 0.1),
@@ -110,6 +113,22 @@ def spread_months(rng: np.random.Generator, months: list[str], n: int, recent_bi
     weights = np.exp(recent_bias * positions / max(1, len(months) - 1))
     picks = rng.choice(len(months), size=n, p=weights / weights.sum())
     return [months[int(i)] for i in sorted(picks)]
+
+
+def active_course_months(rng: np.random.Generator, months: list[str], n: int, recent_bias: float,
+                         last_within: int) -> list[str]:
+    """``n`` months of a course of conduct that is still going on: spread over the world's span
+    (biased to the recent end) with the latest in its last ``last_within`` months, because the
+    perpetrators a tactical list exists for are the ones offending now (PPIT's "recent offending")."""
+    recent = months[-max(1, min(last_within, len(months))):]
+    latest = recent[int(rng.integers(0, len(recent)))]
+    return sorted([*spread_months(rng, months, n - 1, recent_bias), latest])
+
+
+def escalating_course(rng: np.random.Generator, palette: tuple[tuple[str, float], ...], n: int) -> list[str]:
+    """``n`` offence codes drawn from ``palette``, put in its escalation order (least harmful first)."""
+    order = {code: position for position, (code, _) in enumerate(palette)}
+    return sorted((pick_weighted(rng, palette) for _ in range(n)), key=order.__getitem__)
 
 
 def vehicle_registration(rng: np.random.Generator, year: int) -> str:

@@ -27,7 +27,8 @@ from forceprofiles.synth.people import Address, Nominal, People, format_phone, r
 from forceprofiles.synth.places import ADDRESS_ID_STRIDE, ADDRESSES_PER_LSOA, ForcePlaces, force_places
 from forceprofiles.synth.plants import (
     GROUP_OFFENCES, SERIAL_PALETTES, Plan, PlannedCrime, PlannedEpisode, PlannedIntel,
-    pick_weighted, plants_per_force, spread_months, vehicle_registration, world_date,
+    active_course_months, escalating_course, pick_weighted, plants_per_force, spread_months,
+    vehicle_registration, world_date,
 )
 
 OUTCOME_FINAL = ("charged", "caution", "community_resolution", "no_further_action",
@@ -223,7 +224,7 @@ class World:
                                           age_range=(20, 50), at=self.start_date, female_share=0.05,
                                           pnc_share=0.8)[0])
             tier = str(rng.choice(["high", "medium", "low"], p=[0.35, 0.4, 0.25]))
-            n_victims = int(rng.integers(2, 5))
+            n_victims = int(rng.integers(3, 6))
             cross_border = rng.random() < 0.35 and self.neighbours[force]
             victim_forces = [force] * n_victims
             if cross_border:
@@ -232,14 +233,14 @@ class World:
                                               home_addresses=self.state[vf].places.address_ids(),
                                               age_range=(17, 45), at=self.start_date, female_share=0.95,
                                               pnc_share=0.02)[0]) for vf in victim_forces]
-            n_offences = int(rng.integers(max(4, n_victims + 1), 11))
-            months = spread_months(rng, self.months, n_offences, recent_bias=1.5)
+            n_offences = int(rng.integers(max(6, n_victims + 2), 13))
+            months = active_course_months(rng, self.months, n_offences, recent_bias=2.0, last_within=3)
+            codes = escalating_course(rng, SERIAL_PALETTES[tier], n_offences)
             serial_id = f"S{index:02d}{k:03d}"
-            for i, month in enumerate(months):
+            for i, (month, code) in enumerate(zip(months, codes)):
                 victim_index = min(i * n_victims // n_offences, n_victims - 1)
                 victim = victims[victim_index]
                 vforce = victim_forces[victim_index]
-                code = pick_weighted(rng, SERIAL_PALETTES[tier])
                 self.plan.add_crime(PlannedCrime(
                     vforce, month, code, True, [perp], [victim],
                     int(self.people.col("home_address")[victim]), f"serial:{serial_id}", arrest=rng.random() < 0.4))
