@@ -471,7 +471,7 @@ def unicode_edge_cases(world: World) -> Built:
     # combining marks, mathematical letters
     address = "Flat 2\u0301, Zoe\u0308 House, \U0001D54F\U0001D560\U0001D568\U0001D55F Street"
     records = d.read_jsonl(name)
-    record = records[1]
+    record = records[min(1, len(records) - 1)]  # the second episode, or the only one
     record[d.column("episodes", "forenames")] = forenames
     record[d.column("episodes", "surname")] = surname
     record[d.column("episodes", "found_with_forenames")] = found_with
