@@ -6,9 +6,10 @@
 
 Preparation (cached in --work, timed and reported, NOT part of the monthly run): the synthetic
 world (`forceprofiles synth`) and the history lake, i.e. every month but the last ingested
-(extract + validate, two worker processes, as `forceprofiles run --history N` does). A rerun
-with the same world arguments reuses both; an interrupted history ingest resumes at the next
-month.
+(extract + validate, two worker processes, as `forceprofiles run --history N` does). A fresh
+world's history is ingested side by side with its synthesis, each month as soon as the synthesis
+has written it (the two overlap on the two cores). A rerun with the same world arguments reuses
+both; an interrupted history ingest resumes at the next month.
 
 The monthly run is then timed for the world's last month, in a fresh run folder whose lake
 links (symlinks) the prepared history partitions, with a fresh warehouse, ledger and disclosure
@@ -28,7 +29,7 @@ DAG uses (`forceprofiles.pipeline`):
 
 Columns: wall s is the stage child's wall time seen from here (Python start-up and imports
 included, as an Airflow task pays them); CPU s is user+system of the child and all its worker
-processes (getrusage(RUSAGE_CHILDREN) of this process, before and after); peak RSS MiB is the
+processes (getrusage(RUSAGE_SELF) + getrusage(RUSAGE_CHILDREN) inside the child); peak RSS MiB is the
 kernel's high-water mark of the largest single process of the stage (inside the child:
 max(getrusage(RUSAGE_SELF), getrusage(RUSAGE_CHILDREN)).ru_maxrss), exact but per process; tree
 MiB is a psutil sampler (every 0.2 s) of the RSS summed over the child and its workers, the
@@ -160,24 +161,42 @@ def prepare(work: Path, key: WorldKey, *, log: Callable[[str], None] = print) ->
         prepared.timings = json.loads(prepared.state_file.read_text())
     env = child_environment({"FORCEPROFILES_DISCLOSURE_LOG": str(prepared.root / "disclosures.sqlite"),
                              "FORCEPROFILES_LEDGER": str(prepared.root / "ledger.sqlite")})
-    if "synth" not in prepared.timings or not (prepared.world / "world.json").is_file():
+    history = key.month_list()[:-1]
+    missing = [m for m in history if m not in prepared.history_done()]
+    need_synth = "synth" not in prepared.timings or not (prepared.world / "world.json").is_file()
+    if need_synth:
+        # A fresh world: the history months are ingested behind the synthesis, month by month as
+        # each is complete, so the two overlap on the two cores instead of running one after the other.
+        missing = history
+        shutil.rmtree(prepared.world, ignore_errors=True)  # no stale month may look written
+        shutil.rmtree(prepared.lake, ignore_errors=True)
+        (prepared.root / "history_done.json").unlink(missing_ok=True)
+        prepared.timings.pop("history", None)
+    running: list[RunningStage] = []
+    if need_synth:
         log(f"prepare {key.label()}: synth ({len(key.force_ids())} forces x {key.months} months, scale {key.scale:g})")
         cfg = {"world": str(prepared.world), "forces": list(key.force_ids()), "start": key.month_list()[0],
                "end": key.end, "scale": key.scale, "seed": key.seed}
-        prepared.timings["synth"] = run_stage("synth", cfg, prepared.root / "stages", env).as_json()
-        prepared.fresh.add("synth")
-        _write_json(prepared.state_file, prepared.timings)
-    history = key.month_list()[:-1]
-    missing = [m for m in history if m not in prepared.history_done()]
+        running.append(start_stage("synth", cfg, prepared.root / "stages", env))
     if missing:
         log(f"prepare {key.label()}: ingest {len(missing)} history month(s) ({missing[0]}..{missing[-1]}), "
-            f"{WORKERS} workers")
+            f"{WORKERS} workers{', each as soon as the synthesis has written it' if need_synth else ''}")
         cfg = {"world": str(prepared.world), "lake": str(prepared.lake), "forces": list(key.force_ids()),
-               "months": missing, "done_file": str(prepared.root / "history_done.json")}
-        result = run_stage("history", cfg, prepared.root / "stages", env).as_json()
-        prepared.timings["history"] = _add_up(prepared.timings.get("history"), result)
-        prepared.fresh.add("history")
-        _write_json(prepared.state_file, prepared.timings)
+               "months": missing, "done_file": str(prepared.root / "history_done.json"),
+               "world_months": key.month_list()}
+        running.append(start_stage("history", cfg, prepared.root / "stages", env))
+    try:
+        for stage in running:
+            result = finish_stage(stage).as_json()
+            if stage.stage == "history":
+                result = _add_up(prepared.timings.get("history"), result)
+            prepared.timings[stage.stage] = result
+            prepared.fresh.add(stage.stage)
+            _write_json(prepared.state_file, prepared.timings)
+    finally:
+        for stage in running:
+            if stage.process.poll() is None:
+                stage.process.kill()
     return prepared
 
 
@@ -296,32 +315,55 @@ def child_environment(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def run_stage(stage: str, cfg: dict[str, Any], folder: Path, env: dict[str, str]) -> StageResult:
-    """Run ``stage`` in a fresh child process (this script with --stage-child) and measure it."""
+@dataclass
+class RunningStage:
+    """A stage's child process, started and not yet waited for."""
+
+    stage: str
+    process: subprocess.Popen  # type: ignore[type-arg]
+    sampler: "TreeSampler"
+    started: float
+    result_path: Path
+    log_path: Path
+
+
+def start_stage(stage: str, cfg: dict[str, Any], folder: Path, env: dict[str, str]) -> RunningStage:
+    """Start ``stage`` in a fresh child process (this script with --stage-child)."""
     import psutil
 
     folder.mkdir(parents=True, exist_ok=True)
     cfg_path, result_path, log_path = (folder / f"{stage}.{suffix}" for suffix in ("in.json", "out.json", "log"))
     _write_json(cfg_path, cfg)
     result_path.unlink(missing_ok=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with log_path.open("w") as log_file:
         child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), CHILD_FLAG, stage, str(cfg_path),
                                   str(result_path)], env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO)
-        sampler = TreeSampler(psutil.Process(child.pid))
-        sampler.start()
-        code = child.wait()
-        sampler.stop()
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if code != 0 or not result_path.is_file():
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-25:])
-        raise StageFailed(f"stage {stage} exited {code}; log {log_path}:\n{tail}")
-    inside = json.loads(result_path.read_text())
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return StageResult(stage, round(wall, 1), round(cpu, 1), round(inside["peak_rss_mib"]),
-                       round(max(sampler.peak_mib, inside["peak_rss_mib"])), inside["detail"])
+    sampler = TreeSampler(psutil.Process(child.pid))
+    sampler.start()
+    return RunningStage(stage, child, sampler, started, result_path, log_path)
+
+
+def finish_stage(running: RunningStage) -> StageResult:
+    """Wait for a started stage and measure it; StageFailed if its child failed.
+
+    CPU time is measured inside the child (itself and its reaped workers), so two stages that
+    run side by side are each charged their own.
+    """
+    code = running.process.wait()
+    running.sampler.stop()
+    wall = time.perf_counter() - running.started
+    if code != 0 or not running.result_path.is_file():
+        tail = "\n".join(running.log_path.read_text(errors="replace").splitlines()[-25:])
+        raise StageFailed(f"stage {running.stage} exited {code}; log {running.log_path}:\n{tail}")
+    inside = json.loads(running.result_path.read_text())
+    return StageResult(running.stage, round(wall, 1), round(inside["cpu_s"], 1), round(inside["peak_rss_mib"]),
+                       round(max(running.sampler.peak_mib, inside["peak_rss_mib"])), inside["detail"])
+
+
+def run_stage(stage: str, cfg: dict[str, Any], folder: Path, env: dict[str, str]) -> StageResult:
+    """Run ``stage`` in a fresh child process and measure it."""
+    return finish_stage(start_stage(stage, cfg, folder, env))
 
 
 class TreeSampler(threading.Thread):
@@ -404,14 +446,33 @@ def stage_history(cfg: dict[str, Any]) -> dict[str, Any]:
     done_file = Path(cfg["done_file"])
     done = list(json.loads(done_file.read_text())) if done_file.is_file() else []
     partitions = crashes = 0
+    waited = 0.0
     for month in cfg["months"]:
+        waited += _wait_until_written(Path(cfg["world"]), month, cfg.get("world_months") or [])
         summary = pipeline.ingest_month(month, cfg["forces"], landing_root=Path(cfg["world"]) / "landing",
                                         lake_root=Path(cfg["lake"]), workers=WORKERS)
         partitions += len(summary["partitions"])
         crashes += len(summary["errors"])
         done.append(month)
         _write_json(done_file, sorted(set(done)))
-    return {"months": len(cfg["months"]), "partitions": partitions, "crashes": crashes}
+    return {"months": len(cfg["months"]), "partitions": partitions, "crashes": crashes,
+            "waited_for_synth_s": round(waited, 1)}
+
+
+def _wait_until_written(world: Path, month: str, world_months: Sequence[str], poll_s: float = 5.0) -> float:
+    """Seconds spent waiting until the synthesis has written every force's ``month``.
+
+    The world is written month by month, every force of a month before the next month, so a
+    month is complete once any force's landing folder for the next month exists (or the world's
+    summary, written last). The parent kills this child if the synthesis fails.
+    """
+    started = time.perf_counter()
+    following = world_months[world_months.index(month) + 1] if month in world_months[:-1] else None
+    while not (world / "world.json").is_file():
+        if following and any((world / "landing").glob(f"*/*/{following}")):
+            break
+        time.sleep(poll_s)
+    return time.perf_counter() - started
 
 
 def stage_extract(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -537,9 +598,10 @@ def child_main(stage: str, cfg_path: str, result_path: str) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = json.loads(Path(cfg_path).read_text())
     detail = CHILD_STAGES[stage](cfg)
-    peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    _write_json(Path(result_path), {"detail": detail, "peak_rss_mib": peak_kib / 1024})
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+    _write_json(Path(result_path), {"detail": detail, "peak_rss_mib": max(own.ru_maxrss, workers.ru_maxrss) / 1024,
+                                    "cpu_s": cpu})
     return 0
 
 
