@@ -225,3 +225,12 @@ def test_trends_start_at_the_first_month_the_warehouse_holds(built_warehouse: An
     for ctx, name in ((vawg, "VAWG crimes per month"), (missing, "Missing episodes")):
         alt = ctx["figures"]["trend"]["alt"]
         assert alt.startswith(name) and f"{first} to {month}" in alt, alt
+        span = _months_between(first, month)
+        trend_title = next(s["title"] for s in ctx["product"]["sections"] if s["id"] == "trend")
+        assert trend_title == f"Trend over {span} months", trend_title
+
+
+def _months_between(first: str, last: str) -> int:
+    """Months from ``first`` to ``last`` inclusive (YYYY-MM)."""
+    (y0, m0), (y1, m1) = (map(int, first.split("-")), map(int, last.split("-")))
+    return (y1 - y0) * 12 + (m1 - m0) + 1

@@ -21,7 +21,7 @@ from forceprofiles.render.products import Product
 from forceprofiles.scoring_config import load_scoring_config
 
 SECTION_TITLES = {
-    "summary": "Summary", "trend": "Trend over 36 months", "offence_mix": "Offence mix: harm as well as count",
+    "summary": "Summary", "trend": "Trend", "offence_mix": "Offence mix: harm as well as count",
     "places": "Where harm concentrates", "victims": "Victims", "cross_force": "Offending across force borders",
     "comparison": "How the force compares", "police_uk": "The public picture (police.uk)",
     "data_quality": "Data quality caveats", "methodology": "Methodology", "ranked_list": "The ranked list",
@@ -68,6 +68,17 @@ def header(product: Product, month: str, force_id: str) -> dict[str, Any]:
         "document_title": f"{product.title}: {name}, {narrative.month_label(month)}",
         "created": created_timestamp(month),
     }
+
+
+def title_trend_section(ctx: dict[str, Any], months: list[str]) -> None:
+    """Name the trend section after the span it charts ("Trend over 14 months").
+
+    The span is only known once the trend is read: it starts at the first month the warehouse
+    holds (data.since_first_loaded), so a new lake's product must not promise 36 months."""
+    title = f"Trend over {len(months)} month{'s' if len(months) != 1 else ''}" if months else "Trend"
+    for section in ctx["product"]["sections"]:
+        if section["id"] == "trend":
+            section["title"] = title
 
 
 def created_timestamp(month: str) -> str:

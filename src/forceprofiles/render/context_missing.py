@@ -36,6 +36,7 @@ def strategic(con: duckdb.DuckDBPyConnection, product: Product, month: str, forc
     loaded = data.loaded_months(con, month, force_id, "missing")
     trend = data.since_first_loaded(data.for_force(con, "fct_missing_force_month", month, force_id, "month"), loaded)
     months = [r["month"] for r in trend]
+    common.title_trend_section(ctx, months)
     episodes = [num(r["episodes"]) for r in trend]
     last12, prev12 = sum(episodes[-12:]), sum(episodes[-24:-12])
     key_points = [

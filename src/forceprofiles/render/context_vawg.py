@@ -50,6 +50,7 @@ def strategic(con: duckdb.DuckDBPyConnection, product: Product, month: str, forc
     loaded = data.loaded_months(con, month, force_id, "crime")
     trend = data.since_first_loaded(data.for_force(con, "fct_vawg_force_month", month, force_id, "month"), loaded)
     months = [r["month"] for r in trend]
+    common.title_trend_section(ctx, months)
     crimes = [num(r["vawg_crimes"]) for r in trend]
     last12, prev12 = sum(crimes[-12:]), sum(crimes[-24:-12])
     harm12 = sum(num(r["vawg_harm_days"]) for r in trend[-12:])
