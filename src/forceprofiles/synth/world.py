@@ -224,7 +224,7 @@ class World:
                                           age_range=(20, 50), at=self.start_date, female_share=0.05,
                                           pnc_share=0.8)[0])
             tier = str(rng.choice(["high", "medium", "low"], p=[0.35, 0.4, 0.25]))
-            n_victims = int(rng.integers(3, 6))
+            n_victims = int(rng.integers(4, 7))
             cross_border = rng.random() < 0.35 and self.neighbours[force]
             victim_forces = [force] * n_victims
             if cross_border:
@@ -233,8 +233,8 @@ class World:
                                               home_addresses=self.state[vf].places.address_ids(),
                                               age_range=(17, 45), at=self.start_date, female_share=0.95,
                                               pnc_share=0.02)[0]) for vf in victim_forces]
-            n_offences = int(rng.integers(max(6, n_victims + 2), 13))
-            months = active_course_months(rng, self.months, n_offences, recent_bias=2.0, last_within=3)
+            n_offences = int(rng.integers(max(8, n_victims + 3), 15))
+            months = active_course_months(rng, self.months, n_offences, recent_bias=2.0, last_within=2)
             codes = escalating_course(rng, SERIAL_PALETTES[tier], n_offences)
             serial_id = f"S{index:02d}{k:03d}"
             for i, (month, code) in enumerate(zip(months, codes)):
