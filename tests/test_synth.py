@@ -272,3 +272,32 @@ def test_record_keys_are_unique_within_each_extract(year_world: Path) -> None:
             frame = _entity(year_world, force, feed, entity)
             columns = [*key, "extract_month"]
             assert not frame.duplicated(subset=columns).any(), (force, feed, entity)
+
+
+def test_planted_courses_escalate_in_harm_and_keep_offending_now() -> None:
+    """A planted serial course is what the tactical list exists for: harm rising over its last
+    three offences (equal harm is not escalation, by the harm days the pipeline's seeds give), one
+    offence a month so the records' dates keep the course's order, the latest in the world's last
+    two months."""
+    from forceprofiles.synth.plants import (PALETTE_HARM_DAYS, SERIAL_PALETTES, active_course_months,
+                                            escalating_course)
+
+    seeds = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+    harm = pd.read_csv(seeds / "harm_values.csv", dtype={"ho_code": str}).set_index("ho_code")["cchi_days"].to_dict()
+    overrides = pd.read_csv(seeds / "harm_overrides.csv", dtype={"ho_code": str})
+    harm.update(overrides[overrides["is_enabled"].astype(str).str.lower() == "true"].set_index("ho_code")["cchi_days"])
+    assert PALETTE_HARM_DAYS == {code: float(harm[code]) for code in PALETTE_HARM_DAYS}
+
+    rng = np.random.default_rng(7)
+    months = [f"{year}-{month:02d}" for year in (2024, 2025, 2026) for month in range(1, 13)]
+    for tier, palette in SERIAL_PALETTES.items():
+        harms = [PALETTE_HARM_DAYS[code] for code, _ in palette]
+        assert harms == sorted(harms), f"{tier} palette is not in escalation order"
+        for n in range(3, 15):
+            course = [PALETTE_HARM_DAYS[code] for code in escalating_course(rng, palette, n)]
+            assert len(course) == n and course == sorted(course)
+            assert course[-1] > course[-3], f"{tier} course of {n} does not end on a rise: {course}"
+    for n in (1, 8, 14, 40):
+        course_months = active_course_months(rng, months, n, recent_bias=2.0, last_within=2)
+        assert course_months == sorted(set(course_months)) and len(course_months) == min(n, len(months))
+        assert course_months[-1] in months[-2:]

@@ -18,13 +18,20 @@ import numpy as np
 
 # Offence palettes (Home Office codes) with weights for planted serial perpetrators, by the
 # harm tier they are meant to represent: a range of harm, as DOMAIN.md asks. Each palette is
-# listed in its escalation order (least to most harmful): a planted course of conduct is drawn
-# from the palette and then put in this order over time, the escalation that PPIT rates as a
-# critical risk item (DOMAIN.md).
+# listed in its escalation order, least to most harmful by PALETTE_HARM_DAYS: a planted course of
+# conduct is drawn from the palette and then put in this order over time, the escalation that
+# PPIT rates as a critical risk item (DOMAIN.md).
 SERIAL_PALETTES: dict[str, tuple[tuple[str, float], ...]] = {
-    "high": (("3B", 0.15), ("8U", 0.15), ("8N", 0.25), ("5D", 0.05), ("20A", 0.15), ("19C", 0.25)),
-    "medium": (("105A", 0.25), ("8Q", 0.1), ("3B", 0.1), ("8U", 0.2), ("8N", 0.35)),
-    "low": (("8R", 0.05), ("8L", 0.25), ("8Q", 0.3), ("105A", 0.15), ("8U", 0.25)),
+    "high": (("3B", 0.15), ("20A", 0.15), ("8U", 0.15), ("8N", 0.25), ("5D", 0.05), ("19C", 0.25)),
+    "medium": (("105A", 0.25), ("3B", 0.1), ("8Q", 0.1), ("8U", 0.2), ("8N", 0.35)),
+    "low": (("8R", 0.05), ("8L", 0.25), ("105A", 0.15), ("8Q", 0.3), ("8U", 0.25)),
+}
+# Harm days of the palette codes as the regional default weighs them (DOMAIN.md: the CCHI
+# subgroup medians, with the documented overrides for stalking, 8Q, and coercive control, 8U):
+# what "more harmful" means when a course is put in escalation order.
+PALETTE_HARM_DAYS: dict[str, float] = {
+    "3B": 10.0, "105A": 10.0, "8L": 10.0, "8R": 10.0, "8Q": 182.25, "20A": 182.25,
+    "8U": 365.0, "8N": 365.0, "5D": 365.0, "19C": 2555.0,
 }
 GROUP_OFFENCES: tuple[tuple[str, float], ...] = (
     ("92A", 0.5), ("34B", 0.15), ("10D", 0.15), ("28E", 0.1), ("8N", 0.1),
@@ -44,6 +51,9 @@ class PlannedCrime:
     address_id: int | None
     tag: str  # e.g. "serial:S0003" or "group:G0002"
     arrest: bool = False
+    # Reported within days of being committed (a course of conduct known to police as it happens)
+    # rather than after the months' delay usual for sexual offences.
+    reported_promptly: bool = False
 
 
 @dataclass
@@ -117,18 +127,33 @@ def spread_months(rng: np.random.Generator, months: list[str], n: int, recent_bi
 
 def active_course_months(rng: np.random.Generator, months: list[str], n: int, recent_bias: float,
                          last_within: int) -> list[str]:
-    """``n`` months of a course of conduct that is still going on: spread over the world's span
-    (biased to the recent end) with the latest in its last ``last_within`` months, because the
-    perpetrators a tactical list exists for are the ones offending now (PPIT's "recent offending")."""
+    """``n`` distinct months of a course of conduct that is still going on: spread over the
+    world's span (biased to the recent end) with the latest in its last ``last_within`` months,
+    because the perpetrators a tactical list exists for are the ones offending now (PPIT's
+    "recent offending"). One offence a month keeps the course's order in the records' dates."""
     recent = months[-max(1, min(last_within, len(months))):]
-    latest = recent[int(rng.integers(0, len(recent)))]
-    return sorted([*spread_months(rng, months, n - 1, recent_bias), latest])
+    latest = months.index(recent[int(rng.integers(0, len(recent)))])
+    earlier = np.arange(latest, dtype=float)
+    take = min(n - 1, len(earlier))
+    weights = np.exp(recent_bias * earlier / max(1, len(months) - 1))
+    picks = rng.choice(len(earlier), size=take, replace=False, p=weights / weights.sum()) if take else []
+    return [months[int(i)] for i in sorted(picks)] + [months[latest]]
 
 
 def escalating_course(rng: np.random.Generator, palette: tuple[tuple[str, float], ...], n: int) -> list[str]:
-    """``n`` offence codes drawn from ``palette``, put in its escalation order (least harmful first)."""
+    """``n`` offence codes drawn from ``palette``, put in its escalation order (least harmful first).
+
+    The course ends on a rise in harm: at most two offences share its most harmful level, so its
+    last three offences are not all equally harmful (equal harm is not escalation)."""
     order = {code: position for position, (code, _) in enumerate(palette)}
-    return sorted((pick_weighted(rng, palette) for _ in range(n)), key=order.__getitem__)
+    course = sorted((pick_weighted(rng, palette) for _ in range(n)), key=order.__getitem__)
+    while len(course) >= 3 and PALETTE_HARM_DAYS[course[-3]] >= PALETTE_HARM_DAYS[course[-1]]:
+        below = [code for code, _ in palette if PALETTE_HARM_DAYS[code] < PALETTE_HARM_DAYS[course[-1]]]
+        if not below:
+            break
+        course[-3] = below[-1]
+        course.sort(key=order.__getitem__)
+    return course
 
 
 def vehicle_registration(rng: np.random.Generator, year: int) -> str:

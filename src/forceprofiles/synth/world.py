@@ -235,6 +235,7 @@ class World:
                                               pnc_share=0.02)[0]) for vf in victim_forces]
             n_offences = int(rng.integers(max(8, n_victims + 3), 15))
             months = active_course_months(rng, self.months, n_offences, recent_bias=2.0, last_within=2)
+            n_offences = len(months)  # a world shorter than the course holds one offence a month
             codes = escalating_course(rng, SERIAL_PALETTES[tier], n_offences)
             serial_id = f"S{index:02d}{k:03d}"
             for i, (month, code) in enumerate(zip(months, codes)):
@@ -243,7 +244,8 @@ class World:
                 vforce = victim_forces[victim_index]
                 self.plan.add_crime(PlannedCrime(
                     vforce, month, code, True, [perp], [victim],
-                    int(self.people.col("home_address")[victim]), f"serial:{serial_id}", arrest=rng.random() < 0.4))
+                    int(self.people.col("home_address")[victim]), f"serial:{serial_id}", arrest=rng.random() < 0.4,
+                    reported_promptly=True))
                 if rng.random() < 0.35:
                     self.plan.add_intel(PlannedIntel(vforce, month, [perp], [], [], [], 2, f"serial:{serial_id}"))
             self.plan.serial_perpetrators.append({
@@ -451,7 +453,8 @@ class World:
                    collector: "_Collector") -> None:
         state = self.state[force]
         reported = _random_time(rng, start, days)
-        delay_days = rng.exponential(2.0) if code not in ("19C", "19D", "19E", "20A") else rng.exponential(120.0)
+        delayed = code in ("19C", "19D", "19E", "20A") and not (planned and planned.reported_promptly)
+        delay_days = rng.exponential(120.0) if delayed else rng.exponential(2.0)
         committed = reported - pd.Timedelta(days=float(delay_days))
         if address_id is not None:
             address = self._render_address(address_id)
