@@ -250,3 +250,30 @@ def test_resolve_persons_in_warehouse_hook(model: dict) -> None:
     resolve_persons_in_warehouse(conn)
     assert [r[0] for r in conn.execute("describe main.person_clusters").fetchall()] == [
         "record_id", "person_key", "match_probability"]
+
+
+def test_identical_records_are_resolved_once_with_the_same_clusters(world: Path, model: dict) -> None:
+    """Collapsing records identical in every compared field (what makes a region's volume
+    affordable) gives exactly the clusters and probabilities of comparing every record; identical
+    records the model would not link (a name and nothing else) are not merged."""
+    from forceprofiles.linkage import collapse_identical, prepare_persons
+
+    persons, _ = world_persons(world)
+    name_only = [_person(f"NAMEONLY{i}", "kent", "Jack", "Smith", None, None) for i in range(3)]
+    copies = persons.head(200).assign(record_id=lambda f: f["record_id"].astype(str) + "#copy")
+    persons = pd.concat([persons, copies, pd.DataFrame(name_only)], ignore_index=True)
+
+    collapsed = collapse_identical(prepare_persons(persons), model["splink_settings"], 0.95)
+    merged = collapsed.representative[collapsed.representative != collapsed.representative.index]
+    assert len(merged) >= 200, "the copies should be collapsed onto their originals"
+    assert not merged.index.str.startswith("NAMEONLY").any(), "name-only records must not be merged"
+
+    fast, fast_links = resolve(persons, model)
+    full, _ = resolve(persons, model, collapse=False)
+    both = full.merge(fast, on="record_id", suffixes=("_full", "_fast"))
+    assert len(both) == len(persons)
+    assert (both["cluster_id_full"] == both["cluster_id_fast"]).all()
+    assert (both["cluster_size_full"] == both["cluster_size_fast"]).all()
+    assert ((both["match_probability_full"] - both["match_probability_fast"]).abs() < 1e-9).all()
+    copy_links = fast_links[fast_links["record_id_r"].str.endswith("#copy")]
+    assert len(copy_links) >= 190 and copy_links["explanation"].str.len().gt(0).all()

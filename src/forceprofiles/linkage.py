@@ -28,11 +28,14 @@ import datetime as _dt
 import hashlib
 import json
 import logging
+import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forceprofiles.identifiers import is_valid_cro, normalise_pnc
@@ -40,7 +43,7 @@ from forceprofiles.identifiers import is_valid_cro, normalise_pnc
 log = logging.getLogger(__name__)
 
 MODEL_FORMAT = "forceprofiles.person_model"
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 MODEL_FILE = Path("linkage") / "person_model.json"
 
 
@@ -338,7 +341,13 @@ def model_settings() -> dict[str, Any]:
         {"blocking_rule": 'l."dob_str" = r."dob_str" AND substr(l."surname_norm", 1, 1) = substr(r."surname_norm", 1, 1)'},
         {"blocking_rule": 'l."dob_str" = r."dob_str" AND l."forename" = r."forename"'},
         {"blocking_rule": 'l."dob_str" = r."dob_swapped" AND l."surname_norm" = r."surname_norm"'},
-        {"blocking_rule": 'l."forename" = r."forename" AND l."surname_norm" = r."surname_norm"'},
+        # Name alone is not a block: at a region's volume "Jack Smith" is thousands of records
+        # (3.5 billion pairs at scale 1.0). Same name with the same year of birth, or the same
+        # postcode district, still finds the typed-wrong dates and the moves.
+        {"blocking_rule": 'l."forename" = r."forename" AND l."surname_norm" = r."surname_norm" '
+                          'AND substr(l."dob_str", 1, 4) = substr(r."dob_str", 1, 4)'},
+        {"blocking_rule": 'l."forename" = r."forename" AND l."surname_norm" = r."surname_norm" '
+                          'AND l."postcode_district" = r."postcode_district"'},
         {"blocking_rule": 'l."surname_norm" = r."surname_norm" AND l."postcode" = r."postcode"'},
     ]
     return {
@@ -494,8 +503,8 @@ def cluster_key(record_ids: list[str]) -> str:
     return "P" + hashlib.sha1(min(record_ids).encode("utf-8")).hexdigest()[:16]
 
 
-def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 0.95
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 0.95,
+            include_links: bool = True, collapse: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Link and cluster a persons table with a trained model; nothing is retrained.
 
     Returns ``(clusters, links)``:
@@ -507,29 +516,143 @@ def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 
       match_weight, match_probability, one ``gamma_<field>`` and ``mw_<field>`` (the field's
       contribution to the match weight) per comparison, and ``explanation``, a human string of
       the fields that agreed, e.g. "pnc exact; dob day/month swapped; surname JW>0.92".
+      Records identical in every compared field are linked to their group's representative
+      (the smallest record id) rather than pairwise. ``include_links=False`` skips building the
+      links (an empty frame is returned): the warehouse needs only the clusters.
+
+    Records that are identical in every field the model compares are resolved once
+    (:func:`collapse_identical`): at real volumes a person's many records (a child missing 100
+    times, a prolific offender) are mostly identical, and comparing them pairwise is most of
+    the work. The clusters are exactly those of comparing every record (``collapse=False``,
+    kept to show it).
     """
     prepared = prepare_persons(persons)
     settings = model["splink_settings"]
     if len(prepared) < 2:
         return _singletons(prepared), _empty_links(settings)
-    linker = _linker(prepared, settings)
-    predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    links = predictions.as_pandas_dataframe()
-    if links.empty:
-        return _singletons(prepared), _empty_links(settings)
+    collapsed = collapse_identical(prepared, settings, threshold if collapse else math.inf)
+    representatives = prepared[collapsed.representative.to_numpy() == prepared["record_id"].to_numpy()]
+    log.info("person resolution: %d records, %d compared after collapsing identical records",
+             len(prepared), len(representatives))
     labels = _level_labels(settings)
     names = list(labels)
-    keep = ["record_id_l", "record_id_r", "source_l", "source_r", "match_weight", "match_probability"]
-    # Splink 5 writes each comparison's contribution to the match weight as mw_<name>.
-    keep += [f"gamma_{n}" for n in names] + [f"mw_{n}" for n in names]
-    links = links[[c for c in keep if c in links.columns]].copy()
+    links = _empty_links(settings)
+    if len(representatives) >= 2:
+        linker = _linker(representatives.reset_index(drop=True), settings)
+        predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+        keep = ["record_id_l", "record_id_r", "source_l", "source_r", "match_weight", "match_probability"]
+        # Splink 5 writes each comparison's contribution to the match weight as mw_<name>.
+        keep += [f"gamma_{n}" for n in names] + [f"mw_{n}" for n in names]
+        columns = ", ".join(f'"{c}"' for c in keep)
+        links = predictions.as_duckdbpyrelation().query("p", f"select {columns} from p").df()
+    clusters = _connected_components(prepared, links, collapsed)
+    if not include_links:
+        return clusters, _empty_links(settings)
+    links = pd.concat([links, collapsed.member_links(prepared)], ignore_index=True) if len(links) else \
+        collapsed.member_links(prepared)
+    if links.empty:
+        return clusters, _empty_links(settings)
     gammas = {n: links[f"gamma_{n}"].astype(int).tolist() for n in names}
     rows = range(len(links))
     links["explanation"] = ["; ".join(labels[n][gammas[n][i]] for n in names if gammas[n][i] > 0) for i in rows]
     links["explanation_against"] = ["; ".join(f"{n} differs" for n in names if gammas[n][i] == 0) for i in rows]
     links = links.sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True)
-    clusters = _connected_components(prepared, links)
     return clusters, links
+
+
+# The prepared columns the model's comparisons and blocking rules read: two records equal in all
+# of them have the same comparison vector against any third record.
+COMPARED_COLUMNS: tuple[str, ...] = ("forename", "surname_norm", "surname_tokens", "dob_str", "dob_swapped", "sex",
+                                     "postcode", "postcode_district", "pnc", "cro")
+
+
+@dataclass
+class CollapsedRecords:
+    """Records identical in every compared column, grouped under one representative.
+
+    ``representative`` is aligned with the prepared records: the record id that stands for the
+    record in the comparison (itself when it is not collapsed). ``self_link`` holds, per null
+    pattern of the compared columns, the model's score of a record against an identical copy
+    (one row of Splink output), and ``pattern`` each record's null pattern.
+    """
+
+    representative: pd.Series
+    pattern: pd.Series
+    self_link: pd.DataFrame
+
+    def self_probability(self) -> pd.Series:
+        """Per record: the probability of its link to an identical record (0 when not collapsed)."""
+        collapsed = self.representative.to_numpy() != self.record_ids.to_numpy()
+        is_rep_of_group = self.representative.isin(self.representative[collapsed]).to_numpy()
+        probability = self.pattern.map(self.self_link["match_probability"]).fillna(0.0)
+        return probability.where(is_rep_of_group, 0.0)
+
+    @property
+    def record_ids(self) -> pd.Series:
+        return self.representative.index.to_series(index=self.representative.index)
+
+    def member_links(self, prepared: pd.DataFrame) -> pd.DataFrame:
+        """A link from each collapsed record to its representative, scored as Splink scores it."""
+        records = prepared["record_id"].astype(str).to_numpy()
+        members = self.representative.to_numpy() != records
+        if not members.any():
+            return pd.DataFrame()
+        source = dict(zip(records, prepared["source"]))
+        member_ids = records[members]
+        rep_ids = self.representative.to_numpy()[members]
+        scored = self.self_link.loc[self.pattern.to_numpy()[members]].reset_index(drop=True)
+        return pd.concat([pd.DataFrame({"record_id_l": rep_ids, "record_id_r": member_ids,
+                                        "source_l": [source[r] for r in rep_ids],
+                                        "source_r": [source[m] for m in member_ids]}), scored], axis=1)
+
+
+def collapse_identical(prepared: pd.DataFrame, settings: dict[str, Any], threshold: float) -> CollapsedRecords:
+    """Group records identical in every compared column under their smallest record id.
+
+    A group is collapsed only when the model links two identical records of its null pattern at
+    ``threshold`` or above and a blocking rule would bring them together (scored with Splink's
+    ``score_pair``): then every member links to the same records as its representative and to
+    each other, so the connected components are unchanged. Identical records the model would
+    not link (e.g. a name and nothing else) are all compared as they are.
+    """
+    records = prepared["record_id"].astype(str)
+    columns = list(COMPARED_COLUMNS)
+    group = prepared.groupby(columns, dropna=False, sort=False).ngroup()
+    smallest = records.groupby(group.to_numpy()).transform("min")
+    present = prepared[columns].notna().to_numpy()
+    pattern = pd.Series(present.dot(1 << np.arange(len(columns))), index=prepared.index)
+    in_group = group.map(group.value_counts()).to_numpy() > 1
+    self_link = _score_identical_pairs(prepared[in_group], pattern[in_group], settings)
+    collapsible = set(self_link.index[(self_link["match_probability"] >= threshold) & self_link["found_by_blocking"]])
+    collapse = in_group & pattern.isin(collapsible).to_numpy()
+    representative = pd.Series(np.where(collapse, smallest.to_numpy(), records.to_numpy()),
+                               index=records.to_numpy())
+    return CollapsedRecords(representative=representative, pattern=pd.Series(pattern.to_numpy(), index=records.to_numpy()),
+                            self_link=self_link.drop(columns=["found_by_blocking"]))
+
+
+def _score_identical_pairs(records: pd.DataFrame, pattern: pd.Series, settings: dict[str, Any]) -> pd.DataFrame:
+    """Splink's score of a record against an identical copy, for one record of each null pattern."""
+    names = [c["output_column_name"] for c in settings["comparisons"]]
+    out_columns = ["match_weight", "match_probability", *[f"gamma_{n}" for n in names],
+                   *[f"mw_{n}" for n in names], "found_by_blocking"]
+    if records.empty:
+        return pd.DataFrame(columns=out_columns)
+    examples = records.groupby(pattern.to_numpy(), sort=True).head(1)
+    example_patterns = pattern.loc[examples.index].to_numpy()
+    linker = _linker(examples.reset_index(drop=True), settings)
+    rows = []
+    for code, (_, record) in zip(example_patterns, examples.iterrows()):
+        left = {k: (None if pd.isna(v) else v) for k, v in record.items() if k != "dob"}
+        right = dict(left, record_id=f"{left['record_id']}#copy")
+        scored = linker.inference.score_pair(left, right, include_found_by_blocking_rules=True).as_pandas_dataframe()
+        row = scored.iloc[0]
+        rows.append({"pattern": int(code), "match_weight": float(row["match_weight"]),
+                     "match_probability": float(row["match_probability"]),
+                     **{f"gamma_{n}": int(row[f"gamma_{n}"]) for n in names},
+                     **{f"mw_{n}": float(row[f"mw_{n}"]) for n in names},
+                     "found_by_blocking": bool(row["found_by_blocking_rules"])})
+    return pd.DataFrame(rows).set_index("pattern")[out_columns]
 
 
 def _empty_links(settings: dict[str, Any]) -> pd.DataFrame:
@@ -546,13 +669,19 @@ def _singletons(prepared: pd.DataFrame) -> pd.DataFrame:
                          "match_probability": 1.0})
 
 
-def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame,
+                          collapsed: CollapsedRecords | None = None) -> pd.DataFrame:
     """Clusters from the links (union-find: connected components, like Splink's, but keyed
-    deterministically by the smallest record id so a rerun gives the same ids)."""
-    ids = prepared["record_id"].tolist()
+    deterministically by the smallest record id so a rerun gives the same ids). Collapsed
+    records join their representative's cluster, linked at the score of identical records."""
+    ids = prepared["record_id"].astype(str).tolist()
     position = pd.Index(ids)
-    left = position.get_indexer(links["record_id_l"]).tolist()
-    right = position.get_indexer(links["record_id_r"]).tolist()
+    left = position.get_indexer(links["record_id_l"].astype(str)).tolist()
+    right = position.get_indexer(links["record_id_r"].astype(str)).tolist()
+    if collapsed is not None:
+        members = np.flatnonzero(collapsed.representative.to_numpy() != np.array(ids, dtype=object))
+        left += position.get_indexer(collapsed.representative.to_numpy()[members]).tolist()
+        right += members.tolist()
     parent = list(range(len(ids)))
 
     def find(x: int) -> int:
@@ -569,17 +698,24 @@ def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame) -> pd.Dat
     record_ids = pd.Series(ids)
     smallest = record_ids.groupby(roots).transform("min")
     sizes = roots.map(roots.value_counts())
-    probabilities = pd.concat([
-        pd.DataFrame({"record_id": links["record_id_l"], "p": links["match_probability"].astype(float)}),
-        pd.DataFrame({"record_id": links["record_id_r"], "p": links["match_probability"].astype(float)}),
+    best_link = pd.concat([
+        pd.DataFrame({"record_id": links["record_id_l"].astype(str), "p": links["match_probability"].astype(float)}),
+        pd.DataFrame({"record_id": links["record_id_r"].astype(str), "p": links["match_probability"].astype(float)}),
     ]).groupby("record_id")["p"].max()
+    if collapsed is None:
+        probability = record_ids.map(best_link)
+    else:
+        # A collapsed record has its representative's links, and its link to an identical record.
+        via_representative = pd.Series(collapsed.representative.to_numpy()).map(best_link)
+        identical = pd.Series(collapsed.self_probability().to_numpy()).where(lambda p: p > 0)
+        probability = pd.concat([via_representative, identical], axis=1).max(axis=1)
     keys = {value: cluster_key([value]) for value in smallest.unique().tolist()}
     return pd.DataFrame({
         "record_id": ids,
         "source": prepared["source"].tolist(),
         "cluster_id": smallest.map(keys).tolist(),
         "cluster_size": sizes.astype(int).tolist(),
-        "match_probability": record_ids.map(probabilities).fillna(1.0).tolist(),
+        "match_probability": probability.fillna(1.0).tolist(),
     })
 
 
@@ -662,7 +798,8 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
         from main.int_person_records
     """).df()
     first_seen = persons.set_index("record_id")["first_seen"]
-    clusters, _ = resolve(persons.drop(columns=["first_seen"]), load_model(model_path), threshold=threshold)
+    clusters, _ = resolve(persons.drop(columns=["first_seen"]), load_model(model_path), threshold=threshold,
+                          include_links=False)
     keyed = anchored_person_keys(clusters, first_seen)[["record_id", "person_key", "match_probability"]]
     conn.register("_fp_person_clusters", keyed)
     conn.execute("create or replace table main.person_clusters as "
