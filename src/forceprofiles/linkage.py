@@ -229,35 +229,48 @@ def prepare_persons(df: pd.DataFrame) -> pd.DataFrame:
         dupes = df.loc[df["record_id"].duplicated(), "record_id"].astype(str).head(5).tolist()
         raise PersonSchemaError(f"record_id must be unique; duplicated: {', '.join(dupes)}")
     n = len(df)
-    forenames = [_norm_token_text(v) for v in df["forenames"].tolist()]
-    surnames = [_norm_token_text(v) for v in df["surname"].tolist()]
-    dobs = [_to_date(v) for v in df["date_of_birth"].tolist()]
-    pnc_raw = df["pnc_id"].tolist() if "pnc_id" in df.columns else [None] * n
-    cro_raw = df["cro_number"].tolist() if "cro_number" in df.columns else [None] * n
-    sex_raw = df["sex"].tolist() if "sex" in df.columns else [None] * n
-    pncs = [normalise_pnc(str(v)) if _present(v) else None for v in pnc_raw]
-    cros = [str(v).strip().upper() if _present(v) and is_valid_cro(str(v)) else None for v in cro_raw]
-    postcodes = [normalise_postcode(v) for v in df["postcode"].tolist()]
+    forenames = _per_value(df["forenames"], _norm_token_text)
+    surnames = _per_value(df["surname"], _norm_token_text)
+    dob_str = _per_value(df["date_of_birth"], lambda v: _iso(_to_date(v)))
+    pnc_raw = df["pnc_id"] if "pnc_id" in df.columns else pd.Series([None] * n, index=df.index, dtype=object)
+    cro_raw = df["cro_number"] if "cro_number" in df.columns else pd.Series([None] * n, index=df.index, dtype=object)
+    sex_raw = df["sex"] if "sex" in df.columns else pd.Series([None] * n, index=df.index, dtype=object)
+    pncs = _per_value(pnc_raw, lambda v: normalise_pnc(str(v)) if _present(v) else None)
+    postcodes = _per_value(df["postcode"], normalise_postcode)
     out = pd.DataFrame({
-        "record_id": df["record_id"].astype(str).tolist(),
-        "source": [str(v) if _present(v) else None for v in df["source"].tolist()],
-        "forename": [canonical_forename(f.split(" ")[0]) if f else None for f in forenames],
+        "record_id": df["record_id"].astype(str).to_numpy(),
+        "source": _per_value(df["source"], lambda v: str(v) if _present(v) else None),
+        "forename": _per_value(forenames, lambda f: canonical_forename(f.split(" ")[0]) if f else None),
         "forenames_norm": forenames,
-        "surname_norm": [s.replace(" ", "") if s else None for s in surnames],
+        "surname_norm": _per_value(surnames, lambda t: t.replace(" ", "") if t else None),
         "surname_tokens": surnames,
-        "dob": pd.array(dobs, dtype="object"),
-        "dob_str": [d.isoformat() if d else None for d in dobs],
-        "dob_swapped": [_swapped(d) for d in dobs],
-        "sex": [str(v).upper() if _present(v) and str(v).upper() in ("M", "F") else None for v in sex_raw],
+        "dob_str": dob_str,
+        "dob_swapped": _per_value(dob_str, lambda d: _swapped(_dt.date.fromisoformat(d)) if d else None),
+        "sex": _per_value(sex_raw, lambda v: str(v).upper() if _present(v) and str(v).upper() in ("M", "F") else None),
         "postcode": postcodes,
-        "postcode_district": [p.split(" ")[0] if p else None for p in postcodes],
-        "address_norm": [_norm_token_text(v) for v in df["address"].tolist()],
+        "postcode_district": _per_value(postcodes, lambda c: c.split(" ")[0] if c else None),
+        "address_norm": _per_value(df["address"], _norm_token_text),
         "pnc": pncs,
-        "pnc_recorded_invalid": [bool(_present(r)) and p is None for r, p in zip(pnc_raw, pncs)],
-        "cro": cros,
+        "pnc_recorded_invalid": (pnc_raw.map(_present).astype(bool) & pd.isna(pncs)).to_numpy(),
+        "cro": _per_value(cro_raw, lambda v: str(v).strip().upper() if _present(v) and is_valid_cro(str(v)) else None),
     })
-    out["dob"] = pd.to_datetime(out["dob_str"], errors="coerce")
+    out.insert(6, "dob", pd.to_datetime(out["dob_str"], errors="coerce"))
     return out
+
+
+def _per_value(values: pd.Series | np.ndarray, function: Any) -> np.ndarray:
+    """``function`` applied to each distinct value once, then spread over the rows (an object array).
+
+    A region's person records repeat the same names, dates and postcodes millions of times:
+    normalising each distinct value once is what makes preparing them affordable."""
+    series = pd.Series(values, copy=False)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = np.array([function(value) for value in uniques] + [function(None)], dtype=object)
+    return mapped[codes]  # code -1 (missing) takes the last entry, function(None)
+
+
+def _iso(day: _dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _present(value: object) -> bool:
@@ -671,51 +684,43 @@ def _singletons(prepared: pd.DataFrame) -> pd.DataFrame:
 
 def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame,
                           collapsed: CollapsedRecords | None = None) -> pd.DataFrame:
-    """Clusters from the links (union-find: connected components, like Splink's, but keyed
-    deterministically by the smallest record id so a rerun gives the same ids). Collapsed
-    records join their representative's cluster, linked at the score of identical records."""
-    ids = prepared["record_id"].astype(str).tolist()
+    """Clusters from the links: connected components (like Splink's), keyed deterministically by
+    the smallest record id so a rerun gives the same ids. Collapsed records join their
+    representative's cluster, linked at the score of identical records. Array code (scipy's
+    connected components): a region has millions of records."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ids = prepared["record_id"].astype(str).to_numpy(dtype=object)
+    n = len(ids)
     position = pd.Index(ids)
-    left = position.get_indexer(links["record_id_l"].astype(str)).tolist()
-    right = position.get_indexer(links["record_id_r"].astype(str)).tolist()
+    left = position.get_indexer(links["record_id_l"].astype(str))
+    right = position.get_indexer(links["record_id_r"].astype(str))
+    probability = links["match_probability"].astype(float).to_numpy()
+    best = np.full(n, -1.0)
+    np.maximum.at(best, left, probability)
+    np.maximum.at(best, right, probability)
     if collapsed is not None:
-        members = np.flatnonzero(collapsed.representative.to_numpy() != np.array(ids, dtype=object))
-        left += position.get_indexer(collapsed.representative.to_numpy()[members]).tolist()
-        right += members.tolist()
-    parent = list(range(len(ids)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in zip(left, right):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = pd.Series([find(i) for i in range(len(ids))])
-    record_ids = pd.Series(ids)
-    smallest = record_ids.groupby(roots).transform("min")
-    sizes = roots.map(roots.value_counts())
-    best_link = pd.concat([
-        pd.DataFrame({"record_id": links["record_id_l"].astype(str), "p": links["match_probability"].astype(float)}),
-        pd.DataFrame({"record_id": links["record_id_r"].astype(str), "p": links["match_probability"].astype(float)}),
-    ]).groupby("record_id")["p"].max()
-    if collapsed is None:
-        probability = record_ids.map(best_link)
-    else:
+        representative = position.get_indexer(collapsed.representative.to_numpy())
+        members = np.flatnonzero(representative != np.arange(n))
+        left, right = np.concatenate([left, representative[members]]), np.concatenate([right, members])
         # A collapsed record has its representative's links, and its link to an identical record.
-        via_representative = pd.Series(collapsed.representative.to_numpy()).map(best_link)
-        identical = pd.Series(collapsed.self_probability().to_numpy()).where(lambda p: p > 0)
-        probability = pd.concat([via_representative, identical], axis=1).max(axis=1)
-    keys = {value: cluster_key([value]) for value in smallest.unique().tolist()}
+        best = np.maximum(best[representative], np.where(collapsed.self_probability().to_numpy() > 0,
+                                                         collapsed.self_probability().to_numpy(), -1.0))
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    rank = np.empty(n, dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    rank[order] = np.arange(n)
+    smallest = np.full(count, n, dtype=np.int64)
+    np.minimum.at(smallest, labels, rank)
+    keys = np.array([cluster_key([record]) for record in ids[order[smallest]]], dtype=object)
     return pd.DataFrame({
         "record_id": ids,
-        "source": prepared["source"].tolist(),
-        "cluster_id": smallest.map(keys).tolist(),
-        "cluster_size": sizes.astype(int).tolist(),
-        "match_probability": probability.fillna(1.0).tolist(),
+        "source": prepared["source"].to_numpy(),
+        "cluster_id": keys[labels],
+        "cluster_size": np.bincount(labels, minlength=count)[labels].astype(int),
+        "match_probability": np.where(best >= 0, best, 1.0),
     })
 
 
