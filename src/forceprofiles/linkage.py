@@ -29,7 +29,9 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -377,11 +379,19 @@ def model_settings() -> dict[str, Any]:
     }
 
 
+# DuckDB memory for Splink (an in-memory database that spills to a temporary folder beyond it):
+# without a limit DuckDB takes up to 80% of the machine, on top of the build's own frames.
+LINKAGE_DUCKDB_MEMORY = os.environ.get("FORCEPROFILES_LINKAGE_MEMORY", "4GB")
+
+
 def _linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
     """A Splink linker on an in-memory DuckDB (swap DuckDBAPI for SparkAPI to scale out)."""
+    import duckdb
     from splink import DuckDBAPI, Linker
 
-    db_api = DuckDBAPI()
+    connection = duckdb.connect(config={"memory_limit": LINKAGE_DUCKDB_MEMORY,
+                                        "temp_directory": tempfile.gettempdir() + "/forceprofiles-splink"})
+    db_api = DuckDBAPI(connection=connection)
     frame = db_api.register(prepared, dataset_display_name="persons")
     return Linker(frame, settings, log_level=logging.WARNING)
 
@@ -593,17 +603,6 @@ class CollapsedRecords:
     pattern: pd.Series
     self_link: pd.DataFrame
 
-    def self_probability(self) -> pd.Series:
-        """Per record: the probability of its link to an identical record (0 when not collapsed)."""
-        collapsed = self.representative.to_numpy() != self.record_ids.to_numpy()
-        is_rep_of_group = self.representative.isin(self.representative[collapsed]).to_numpy()
-        probability = self.pattern.map(self.self_link["match_probability"]).fillna(0.0)
-        return probability.where(is_rep_of_group, 0.0)
-
-    @property
-    def record_ids(self) -> pd.Series:
-        return self.representative.index.to_series(index=self.representative.index)
-
     def member_links(self, prepared: pd.DataFrame) -> pd.DataFrame:
         """A link from each collapsed record to its representative, scored as Splink scores it."""
         records = prepared["record_id"].astype(str).to_numpy()
@@ -705,16 +704,14 @@ def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame,
         members = np.flatnonzero(representative != np.arange(n))
         left, right = np.concatenate([left, representative[members]]), np.concatenate([right, members])
         # A collapsed record has its representative's links, and its link to an identical record.
-        best = np.maximum(best[representative], np.where(collapsed.self_probability().to_numpy() > 0,
-                                                         collapsed.self_probability().to_numpy(), -1.0))
+        has_members = np.zeros(n, dtype=bool)
+        has_members[representative[members]] = True
+        identical = collapsed.pattern.map(collapsed.self_link["match_probability"]).fillna(-1.0).to_numpy()
+        best = np.maximum(best[representative], np.where(has_members[representative], identical, -1.0))
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
     count, labels = connected_components(graph, directed=False)
-    rank = np.empty(n, dtype=np.int64)
-    order = np.argsort(ids, kind="stable")
-    rank[order] = np.arange(n)
-    smallest = np.full(count, n, dtype=np.int64)
-    np.minimum.at(smallest, labels, rank)
-    keys = np.array([cluster_key([record]) for record in ids[order[smallest]]], dtype=object)
+    smallest = pd.Series(ids).groupby(labels).min()
+    keys = np.array([cluster_key([record]) for record in smallest.to_numpy()], dtype=object)
     return pd.DataFrame({
         "record_id": ids,
         "source": prepared["source"].to_numpy(),
