@@ -549,7 +549,13 @@ def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 
     the work. The clusters are exactly those of comparing every record (``collapse=False``,
     kept to show it).
     """
-    prepared = prepare_persons(persons)
+    return resolve_prepared(prepare_persons(persons), model, threshold=threshold, include_links=include_links,
+                            collapse=collapse)
+
+
+def resolve_prepared(prepared: pd.DataFrame, model: dict[str, Any], *, threshold: float = 0.95,
+                     include_links: bool = True, collapse: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`resolve` on a table :func:`prepare_persons` made (so the caller can drop the raw one)."""
     settings = model["splink_settings"]
     if len(prepared) < 2:
         return _singletons(prepared), _empty_links(settings)
@@ -794,14 +800,19 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
     match_probability)``, keyed by each cluster's anchor record (:func:`anchored_person_keys`), so
     the keys depend on the month's records only, not on which months were built before.
     """
+    # The address line is not compared (the postcode is): left out, it costs no memory. At a
+    # region's volume the records are millions of Python strings, so the raw frame is dropped as
+    # soon as it is prepared.
     persons = conn.execute("""
         select record_id, coalesce(force_id, 'central') as source, forenames, surname, date_of_birth,
-               sex, address, postcode, pnc_id, cro_number, coalesce(first_source_month, '') as first_seen
+               sex, null::varchar as address, postcode, pnc_id, cro_number,
+               coalesce(first_source_month, '') as first_seen
         from main.int_person_records
     """).df()
-    first_seen = persons.set_index("record_id")["first_seen"]
-    clusters, _ = resolve(persons.drop(columns=["first_seen"]), load_model(model_path), threshold=threshold,
-                          include_links=False)
+    first_seen = pd.Series(persons.pop("first_seen").to_numpy(), index=persons["record_id"].astype(str).to_numpy())
+    prepared = prepare_persons(persons)
+    del persons
+    clusters, _ = resolve_prepared(prepared, load_model(model_path), threshold=threshold, include_links=False)
     keyed = anchored_person_keys(clusters, first_seen)[["record_id", "person_key", "match_probability"]]
     conn.register("_fp_person_clusters", keyed)
     conn.execute("create or replace table main.person_clusters as "
