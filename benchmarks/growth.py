@@ -91,9 +91,13 @@ def draw(points: list[dict[str, Any]], scale: float, prefix: Path) -> list[Path]
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, panels = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    for panel, axis, xkey, xlabel in ((panels[0], "months", "history_months", "months of history in the warehouse"),
-                                      (panels[1], "forces", "forces", "forces")):
+    axes = [(axis, xkey, xlabel) for axis, xkey, xlabel in (("months", "history_months", "months of history in the warehouse"),
+                                                           ("forces", "forces", "forces"))
+            if any(p["axis"] == axis for p in points)]  # an axis left out (--skip) gets no empty panel
+    figure, panels = plt.subplots(1, max(1, len(axes)), figsize=(5.5 * max(1, len(axes)), 4.2), constrained_layout=True,
+                                  squeeze=False)
+    panels = panels[0]
+    for panel, (axis, xkey, xlabel) in zip(panels, axes):
         chosen = sorted((p for p in points if p["axis"] == axis), key=lambda p: p[xkey])
         xs = [p[xkey] for p in chosen]
         for stage in STAGES:
@@ -113,7 +117,7 @@ def draw(points: list[dict[str, Any]], scale: float, prefix: Path) -> list[Path]
         panel.set_ylim(0, top * 1.15)
         panel.margins(x=0.1)
         panel.grid(alpha=0.3)
-    panels[0].legend(fontsize=8, loc="center right")
+    panels[0].legend(fontsize=8, loc="upper left")
     figure.suptitle("Force Profiles monthly run: wall time per stage (2 cores)")
     written = []
     for suffix in (".svg", ".png"):
