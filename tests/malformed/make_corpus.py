@@ -263,7 +263,7 @@ def impossible_date(world: World) -> Built:
 def date_in_future(world: World) -> Built:
     d = world.delivery("norfolk", "custody")
     name = d.file_of("records")
-    d.edit_jsonl(name, lambda records: records[3].update({d.column("records", "arrested_at"): "2031-06-14T02:30:00"}))
+    d.edit_jsonl(name, lambda records: records[min(3, len(records) - 1)].update({d.column("records", "arrested_at"): "2031-06-14T02:30:00"}))
     return Built(d, [name], {"records": 1})
 
 

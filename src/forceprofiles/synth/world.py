@@ -235,7 +235,13 @@ class World:
                                               pnc_share=0.02)[0]) for vf in victim_forces]
             n_offences = int(rng.integers(max(8, n_victims + 3), 15))
             months = active_course_months(rng, self.months, n_offences, recent_bias=2.0, last_within=2)
-            n_offences = len(months)  # a world shorter than the course holds one offence a month
+            if len(months) < n_offences:
+                # A world shorter than the course holds one offence a month; fewer victims then, so
+                # that the course is still repeat abuse of the same women (at their homes).
+                keep = max(2, min(n_victims, len(months) // 2))
+                victims, victim_forces = victims[:keep - 1] + victims[-1:], victim_forces[:keep - 1] + victim_forces[-1:]
+                n_victims = keep
+            n_offences = len(months)
             codes = escalating_course(rng, SERIAL_PALETTES[tier], n_offences)
             serial_id = f"S{index:02d}{k:03d}"
             for i, (month, code) in enumerate(zip(months, codes)):
