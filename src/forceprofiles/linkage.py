@@ -33,6 +33,7 @@ import os
 import re
 import tempfile
 import unicodedata
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -389,9 +390,11 @@ def _linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
     import duckdb
     from splink import DuckDBAPI, Linker
 
-    connection = duckdb.connect(config={"memory_limit": LINKAGE_DUCKDB_MEMORY,
-                                        "temp_directory": tempfile.gettempdir() + "/forceprofiles-splink"})
+    # Its own spill folder: two DuckDB instances spilling into one folder would share file names.
+    spill = tempfile.TemporaryDirectory(prefix="forceprofiles-splink-")
+    connection = duckdb.connect(config={"memory_limit": LINKAGE_DUCKDB_MEMORY, "temp_directory": spill.name})
     db_api = DuckDBAPI(connection=connection)
+    weakref.finalize(db_api, spill.cleanup)
     frame = db_api.register(prepared, dataset_display_name="persons")
     return Linker(frame, settings, log_level=logging.WARNING)
 
@@ -687,8 +690,7 @@ def _singletons(prepared: pd.DataFrame) -> pd.DataFrame:
                          "match_probability": 1.0})
 
 
-def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame,
-                          collapsed: CollapsedRecords | None = None) -> pd.DataFrame:
+def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame, collapsed: CollapsedRecords) -> pd.DataFrame:
     """Clusters from the links: connected components (like Splink's), keyed deterministically by
     the smallest record id so a rerun gives the same ids. Collapsed records join their
     representative's cluster, linked at the score of identical records. Array code (scipy's
@@ -705,15 +707,14 @@ def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame,
     best = np.full(n, -1.0)
     np.maximum.at(best, left, probability)
     np.maximum.at(best, right, probability)
-    if collapsed is not None:
-        representative = position.get_indexer(collapsed.representative.to_numpy())
-        members = np.flatnonzero(representative != np.arange(n))
-        left, right = np.concatenate([left, representative[members]]), np.concatenate([right, members])
-        # A collapsed record has its representative's links, and its link to an identical record.
-        has_members = np.zeros(n, dtype=bool)
-        has_members[representative[members]] = True
-        identical = collapsed.pattern.map(collapsed.self_link["match_probability"]).fillna(-1.0).to_numpy()
-        best = np.maximum(best[representative], np.where(has_members[representative], identical, -1.0))
+    representative = position.get_indexer(collapsed.representative.to_numpy())
+    members = np.flatnonzero(representative != np.arange(n))
+    left, right = np.concatenate([left, representative[members]]), np.concatenate([right, members])
+    # A collapsed record has its representative's links, and its link to an identical record.
+    has_members = np.zeros(n, dtype=bool)
+    has_members[representative[members]] = True
+    identical = collapsed.pattern.map(collapsed.self_link["match_probability"]).fillna(-1.0).to_numpy()
+    best = np.maximum(best[representative], np.where(has_members[representative], identical, -1.0))
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
     count, labels = connected_components(graph, directed=False)
     smallest = pd.Series(ids).groupby(labels).min()
