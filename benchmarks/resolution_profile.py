@@ -2,15 +2,18 @@
 
     .venv/bin/python benchmarks/resolution_profile.py --warehouse var/bench/runs/<run>/warehouse/force_profiles.duckdb
 
-Why: at S1's scale the build's peak memory is person resolution's (docs/benchmarks.md). This
-runs the steps of ``linkage.resolve`` one by one on the warehouse's int_person_records (read
-only; nothing is written) and prints, per step, seconds, the process's RSS after it and the peak
-RSS so far (a 0.2 s sampler), so the step that holds the memory is visible.
+Why: at S1's scale person resolution was the build's peak memory (docs/benchmarks.md). This
+runs the build's hook (``forceprofiles.warehouse_resolution.resolve_persons_in_warehouse``) on
+the warehouse's int_person_records, attached read-only (the result goes to an in-memory
+database and is thrown away), and prints, at each step the hook logs, the seconds, the
+process's RSS and the peak RSS so far (a 0.2 s sampler), so the step that holds the memory is
+visible. ``--memory`` sets the DuckDB memory limit of the connection, as the build does.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 import time
 from pathlib import Path
@@ -20,12 +23,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--threshold", type=float, default=0.95)
+    parser.add_argument("--memory", default=None, help="DuckDB memory_limit of the connection (default: the build's)")
     args = parser.parse_args()
 
     import duckdb
     import psutil
 
-    from forceprofiles import linkage
+    from forceprofiles.warehouse import duckdb_config
+    from forceprofiles.warehouse_resolution import resolve_persons_in_warehouse
 
     process = psutil.Process()
     peak = [0]
@@ -36,34 +41,24 @@ def main() -> int:
             time.sleep(0.2)
 
     threading.Thread(target=sample, daemon=True).start()
-    started = [time.perf_counter()]
 
-    def step(label: str, detail: str = "") -> None:
-        now = time.perf_counter()
-        print(f"{label:<12}{now - started[0]:>8.1f} s   RSS {process.memory_info().rss / 2**30:>6.2f} GiB   "
-              f"peak so far {peak[0] / 2**30:>6.2f} GiB   {detail}", flush=True)
-        started[0] = now
+    class StepPrinter(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"{record.getMessage():<70}RSS {process.memory_info().rss / 2**30:>6.2f} GiB   "
+                  f"peak so far {peak[0] / 2**30:>6.2f} GiB", flush=True)
 
-    with duckdb.connect(str(args.warehouse), read_only=True) as con:
-        persons = con.execute("""
-            select record_id, coalesce(force_id, 'central') as source, forenames, surname, date_of_birth,
-                   sex, address, postcode, pnc_id, cro_number from main.int_person_records""").df()
-    step("read", f"{len(persons):,} records")
-    prepared = linkage.prepare_persons(persons)
-    step("prepare")
-    model = linkage.load_model()
-    settings = model["splink_settings"]
-    collapsed = linkage.collapse_identical(prepared, settings, args.threshold)
-    representatives = prepared[collapsed.representative.to_numpy() == prepared["record_id"].to_numpy()]
-    step("collapse", f"{len(representatives):,} distinct records compared")
-    linker = linkage._linker(representatives.reset_index(drop=True), settings)
-    predictions = linker.inference.predict(threshold_match_probability=args.threshold, warning_mode="never")
-    links = predictions.as_duckdbpyrelation().query(
-        "p", "select record_id_l, record_id_r, match_probability from p").df()
-    step("predict", f"{len(links):,} links at >= {args.threshold}")
-    clusters = linkage._connected_components(prepared, links, collapsed)
-    step("components", f"{clusters['cluster_id'].nunique():,} persons")
-    print(f"peak RSS {peak[0] / 2**30:.2f} GiB")
+    logger = logging.getLogger("forceprofiles.warehouse_resolution")
+    logger.addHandler(StepPrinter())
+    logger.setLevel(logging.INFO)
+    config = duckdb_config()
+    if args.memory:
+        config["memory_limit"] = args.memory
+    with duckdb.connect(config=config) as con:
+        con.execute(f"attach '{args.warehouse}' as built (read_only)")
+        con.execute("create view main.int_person_records as select * from built.main.int_person_records")
+        resolve_persons_in_warehouse(con, threshold=args.threshold)
+        persons = con.execute("select count(distinct person_key) from main.person_clusters").fetchone()[0]
+    print(f"{persons:,} persons; peak RSS {peak[0] / 2**30:.2f} GiB")
     return 0
 
 

@@ -210,48 +210,6 @@ def test_cli_link_missing_columns(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_resolve_persons_in_warehouse_hook(model: dict) -> None:
-    import duckdb
-
-    from forceprofiles.linkage import cluster_key, resolve_persons_in_warehouse
-
-    conn = duckdb.connect()
-    conn.execute("""
-        create table main.int_person_records as select * from (values
-            ('crime.involvements|kent|C1|victim', 'kent', 'Bill', 'Smith', date '1986-05-03', 'M',
-             '1 High St', 'ME1 1AA', '2001/0171310W', null, '2026-02'),
-            ('custody.records|essex|K9', 'essex', 'William', 'Smith', date '1986-03-05', 'M',
-             null, 'CM1 1AA', '2001/0171310W', null, '2026-01'),
-            ('central.national_nominals||NAT1', null, 'Ann', 'Lee', date '1970-01-01', 'F',
-             null, null, null, null, null)
-        ) as t(record_id, force_id, forenames, surname, date_of_birth, sex, address, postcode, pnc_id, cro_number,
-               first_source_month)
-    """)
-    resolve_persons_in_warehouse(conn)
-    rows = conn.execute("select record_id, person_key, match_probability from main.person_clusters "
-                        "order by record_id").fetchall()
-    assert len(rows) == 3 and all(0 <= r[2] <= 1 for r in rows)
-    keys = {r[0]: r[1] for r in rows}
-    assert keys['crime.involvements|kent|C1|victim'] == keys['custody.records|essex|K9']
-    # the person is keyed on their earliest record (January's custody record), not the smallest id
-    assert keys['custody.records|essex|K9'] == cluster_key(['custody.records|essex|K9'])
-    # keys depend on the month's records only: a stale table from another build changes nothing
-    conn.execute("update main.person_clusters set person_key = 'STALE-' || person_key")
-    resolve_persons_in_warehouse(conn)
-    assert dict(conn.execute("select record_id, person_key from main.person_clusters").fetchall()) == keys
-    # as at January (the February record not there yet) the person has the same key
-    conn.execute("delete from main.int_person_records where first_source_month = '2026-02'")
-    resolve_persons_in_warehouse(conn)
-    january = dict(conn.execute("select record_id, person_key from main.person_clusters").fetchall())
-    assert january == {k: v for k, v in keys.items() if k != 'crime.involvements|kent|C1|victim'}
-    # an empty month still writes the table with its columns
-    conn.execute("delete from main.int_person_records")
-    conn.execute("drop table main.person_clusters")
-    resolve_persons_in_warehouse(conn)
-    assert [r[0] for r in conn.execute("describe main.person_clusters").fetchall()] == [
-        "record_id", "person_key", "match_probability"]
-
-
 def test_identical_records_are_resolved_once_with_the_same_clusters(world: Path, model: dict) -> None:
     """Collapsing records identical in every compared field (what makes a region's volume
     affordable) gives exactly the clusters and probabilities of comparing every record; identical

@@ -231,34 +231,69 @@ def prepare_persons(df: pd.DataFrame) -> pd.DataFrame:
     if df["record_id"].duplicated().any():
         dupes = df.loc[df["record_id"].duplicated(), "record_id"].astype(str).head(5).tolist()
         raise PersonSchemaError(f"record_id must be unique; duplicated: {', '.join(dupes)}")
-    n = len(df)
-    forenames = _per_value(df["forenames"], _norm_token_text)
-    surnames = _per_value(df["surname"], _norm_token_text)
-    dob_str = _per_value(df["date_of_birth"], lambda v: _iso(_to_date(v)))
-    pnc_raw = df["pnc_id"] if "pnc_id" in df.columns else pd.Series([None] * n, index=df.index, dtype=object)
-    cro_raw = df["cro_number"] if "cro_number" in df.columns else pd.Series([None] * n, index=df.index, dtype=object)
-    sex_raw = df["sex"] if "sex" in df.columns else pd.Series([None] * n, index=df.index, dtype=object)
-    pncs = _per_value(pnc_raw, lambda v: normalise_pnc(str(v)) if _present(v) else None)
-    postcodes = _per_value(df["postcode"], normalise_postcode)
-    out = pd.DataFrame({
-        "record_id": df["record_id"].astype(str).to_numpy(),
-        "source": _per_value(df["source"], lambda v: str(v) if _present(v) else None),
-        "forename": _per_value(forenames, lambda f: canonical_forename(f.split(" ")[0]) if f else None),
-        "forenames_norm": forenames,
-        "surname_norm": _per_value(surnames, lambda t: t.replace(" ", "") if t else None),
-        "surname_tokens": surnames,
-        "dob_str": dob_str,
-        "dob_swapped": _per_value(dob_str, lambda d: _swapped(_dt.date.fromisoformat(d)) if d else None),
-        "sex": _per_value(sex_raw, lambda v: str(v).upper() if _present(v) and str(v).upper() in ("M", "F") else None),
-        "postcode": postcodes,
-        "postcode_district": _per_value(postcodes, lambda c: c.split(" ")[0] if c else None),
-        "address_norm": _per_value(df["address"], _norm_token_text),
-        "pnc": pncs,
-        "pnc_recorded_invalid": (pnc_raw.map(_present).astype(bool) & pd.isna(pncs)).to_numpy(),
-        "cro": _per_value(cro_raw, lambda v: str(v).strip().upper() if _present(v) and is_valid_cro(str(v)) else None),
-    })
+    derived: dict[str, np.ndarray] = {}
+    for raw_column in NORMALISED_FROM:
+        values = df[raw_column] if raw_column in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+        derived.update(normalise_column(raw_column, values))
+    out = pd.DataFrame({"record_id": df["record_id"].astype(str).to_numpy(),
+                        **{column: derived[column] for column in PREPARED_COLUMNS[1:]}})
     out.insert(6, "dob", pd.to_datetime(out["dob_str"], errors="coerce"))
     return out
+
+
+# Each raw column of the person schema -> the prepared columns made from it alone.
+NORMALISED_FROM: dict[str, tuple[str, ...]] = {
+    "source": ("source",),
+    "forenames": ("forename", "forenames_norm"),
+    "surname": ("surname_norm", "surname_tokens"),
+    "date_of_birth": ("dob_str", "dob_swapped"),
+    "sex": ("sex",),
+    "postcode": ("postcode", "postcode_district"),
+    "address": ("address_norm",),
+    "pnc_id": ("pnc", "pnc_recorded_invalid"),
+    "cro_number": ("cro",),
+}
+PREPARED_COLUMNS: tuple[str, ...] = ("record_id", "source", "forename", "forenames_norm", "surname_norm",
+                                     "surname_tokens", "dob_str", "dob_swapped", "sex", "postcode",
+                                     "postcode_district", "address_norm", "pnc", "pnc_recorded_invalid", "cro")
+
+
+def normalise_column(raw_column: str, values: pd.Series) -> dict[str, np.ndarray]:
+    """The prepared columns (:data:`NORMALISED_FROM`) made from one raw column's values.
+
+    Each prepared column depends on one raw column only, which is what lets the warehouse
+    normalise each distinct raw value once, in a lookup table, instead of every record."""
+    if raw_column == "source":
+        return {"source": _per_value(values, lambda v: str(v) if _present(v) else None)}
+    if raw_column == "forenames":
+        forenames = _per_value(values, _norm_token_text)
+        return {"forename": _per_value(forenames, lambda f: canonical_forename(f.split(" ")[0]) if f else None),
+                "forenames_norm": forenames}
+    if raw_column == "surname":
+        surnames = _per_value(values, _norm_token_text)
+        return {"surname_norm": _per_value(surnames, lambda t: t.replace(" ", "") if t else None),
+                "surname_tokens": surnames}
+    if raw_column == "date_of_birth":
+        dob_str = _per_value(values, lambda v: _iso(_to_date(v)))
+        return {"dob_str": dob_str,
+                "dob_swapped": _per_value(dob_str, lambda d: _swapped(_dt.date.fromisoformat(d)) if d else None)}
+    if raw_column == "sex":
+        return {"sex": _per_value(values, lambda v: str(v).upper() if _present(v) and str(v).upper() in ("M", "F")
+                                  else None)}
+    if raw_column == "postcode":
+        postcodes = _per_value(values, normalise_postcode)
+        return {"postcode": postcodes,
+                "postcode_district": _per_value(postcodes, lambda c: c.split(" ")[0] if c else None)}
+    if raw_column == "address":
+        return {"address_norm": _per_value(values, _norm_token_text)}
+    if raw_column == "pnc_id":
+        pncs = _per_value(values, lambda v: normalise_pnc(str(v)) if _present(v) else None)
+        present = _per_value(values, _present).astype(bool)
+        return {"pnc": pncs, "pnc_recorded_invalid": present & pd.isna(pncs)}
+    if raw_column == "cro_number":
+        return {"cro": _per_value(values, lambda v: str(v).strip().upper() if _present(v) and is_valid_cro(str(v))
+                                  else None)}
+    raise KeyError(f"no prepared column is made from {raw_column!r}")
 
 
 def _per_value(values: pd.Series | np.ndarray, function: Any) -> np.ndarray:
@@ -385,7 +420,7 @@ def model_settings() -> dict[str, Any]:
 LINKAGE_DUCKDB_MEMORY = os.environ.get("FORCEPROFILES_LINKAGE_MEMORY", "4GB")
 
 
-def _linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
+def splink_linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
     """A Splink linker on an in-memory DuckDB (swap DuckDBAPI for SparkAPI to scale out)."""
     import duckdb
     from splink import DuckDBAPI, Linker
@@ -412,7 +447,7 @@ def train_model(persons: pd.DataFrame, *, seed: int = 42, data_description: str 
     import splink
 
     prepared = prepare_persons(persons)
-    linker = _linker(prepared, model_settings())
+    linker = splink_linker(prepared, model_settings())
     linker.training.estimate_probability_two_random_records_match(
         ['l."pnc" = r."pnc"',
          'l."forename" = r."forename" AND l."surname_norm" = r."surname_norm" AND l."dob_str" = r."dob_str"'],
@@ -570,7 +605,7 @@ def resolve_prepared(prepared: pd.DataFrame, model: dict[str, Any], *, threshold
     names = list(labels)
     links = _empty_links(settings)
     if len(representatives) >= 2:
-        linker = _linker(representatives.reset_index(drop=True), settings)
+        linker = splink_linker(representatives.reset_index(drop=True), settings)
         predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         keep = ["record_id_l", "record_id_r", "source_l", "source_r", "match_weight", "match_probability"]
         # Splink 5 writes each comparison's contribution to the match weight as mw_<name>.
@@ -643,7 +678,7 @@ def collapse_identical(prepared: pd.DataFrame, settings: dict[str, Any], thresho
     present = prepared[columns].notna().to_numpy()
     pattern = pd.Series(present.dot(1 << np.arange(len(columns))), index=prepared.index)
     in_group = group.map(group.value_counts()).to_numpy() > 1
-    self_link = _score_identical_pairs(prepared[in_group], pattern[in_group], settings)
+    self_link = score_identical_pairs(prepared[in_group], pattern[in_group], settings)
     collapsible = set(self_link.index[(self_link["match_probability"] >= threshold) & self_link["found_by_blocking"]])
     collapse = in_group & pattern.isin(collapsible).to_numpy()
     representative = pd.Series(np.where(collapse, smallest.to_numpy(), records.to_numpy()),
@@ -652,7 +687,7 @@ def collapse_identical(prepared: pd.DataFrame, settings: dict[str, Any], thresho
                             self_link=self_link.drop(columns=["found_by_blocking"]))
 
 
-def _score_identical_pairs(records: pd.DataFrame, pattern: pd.Series, settings: dict[str, Any]) -> pd.DataFrame:
+def score_identical_pairs(records: pd.DataFrame, pattern: pd.Series, settings: dict[str, Any]) -> pd.DataFrame:
     """Splink's score of a record against an identical copy, for one record of each null pattern."""
     names = [c["output_column_name"] for c in settings["comparisons"]]
     out_columns = ["match_weight", "match_probability", *[f"gamma_{n}" for n in names],
@@ -661,7 +696,7 @@ def _score_identical_pairs(records: pd.DataFrame, pattern: pd.Series, settings: 
         return pd.DataFrame(columns=out_columns)
     examples = records.groupby(pattern.to_numpy(), sort=True).head(1)
     example_patterns = pattern.loc[examples.index].to_numpy()
-    linker = _linker(examples.reset_index(drop=True), settings)
+    linker = splink_linker(examples.reset_index(drop=True), settings)
     rows = []
     for code, (_, record) in zip(example_patterns, examples.iterrows()):
         left = {k: (None if pd.isna(v) else v) for k, v in record.items() if k != "dob"}
@@ -790,33 +825,3 @@ def anchored_person_keys(clusters: pd.DataFrame, first_seen: pd.Series) -> pd.Da
     keys = {cluster: cluster_key([record]) for cluster, record in zip(anchors["cluster_id"], anchors["record_id"])}
     out["person_key"] = out["cluster_id"].map(keys)
     return out
-
-
-def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None,
-                                 threshold: float = 0.95) -> None:
-    """The ``build_warehouse(resolve_persons=...)`` hook: int_person_records -> person_clusters.
-
-    Reads ``main.int_person_records`` (already standardised, identifiers check-letter verified),
-    resolves with the saved model and writes ``main.person_clusters(record_id, person_key,
-    match_probability)``, keyed by each cluster's anchor record (:func:`anchored_person_keys`), so
-    the keys depend on the month's records only, not on which months were built before.
-    """
-    # The address line is not compared (the postcode is): left out, it costs no memory. At a
-    # region's volume the records are millions of Python strings, so the raw frame is dropped as
-    # soon as it is prepared.
-    persons = conn.execute("""
-        select record_id, coalesce(force_id, 'central') as source, forenames, surname, date_of_birth,
-               sex, null::varchar as address, postcode, pnc_id, cro_number,
-               coalesce(first_source_month, '') as first_seen
-        from main.int_person_records
-    """).df()
-    first_seen = pd.Series(persons.pop("first_seen").to_numpy(), index=persons["record_id"].astype(str).to_numpy())
-    prepared = prepare_persons(persons)
-    del persons
-    clusters, _ = resolve_prepared(prepared, load_model(model_path), threshold=threshold, include_links=False)
-    keyed = anchored_person_keys(clusters, first_seen)[["record_id", "person_key", "match_probability"]]
-    conn.register("_fp_person_clusters", keyed)
-    conn.execute("create or replace table main.person_clusters as "
-                 "select record_id, person_key, cast(match_probability as double) as match_probability "
-                 "from _fp_person_clusters")
-    conn.unregister("_fp_person_clusters")

@@ -434,7 +434,7 @@ def build_month(month: str, *, lake_root: Path, warehouse_path: Path, central_ro
 
     resolver = None
     if use_splink:
-        from forceprofiles.linkage import resolve_persons_in_warehouse
+        from forceprofiles.warehouse_resolution import resolve_persons_in_warehouse
 
         resolver = resolve_persons_in_warehouse
     built = build_warehouse(check_month(month), lake_root=Path(lake_root), warehouse_path=Path(warehouse_path),

@@ -145,11 +145,11 @@ def _value(value: Any) -> str:
 @lru_cache(maxsize=1)
 def linkage_method() -> dict[str, Any]:
     """The person-resolution model's version, match threshold and evidence weights."""
-    from forceprofiles import linkage
+    from forceprofiles import linkage, warehouse_resolution
 
     path = settings.project_home() / "profiles" / linkage.MODEL_FILE
     model = json.loads(path.read_text(encoding="utf-8"))
-    threshold = inspect.signature(linkage.resolve_persons_in_warehouse).parameters["threshold"].default
+    threshold = inspect.signature(warehouse_resolution.resolve_persons_in_warehouse).parameters["threshold"].default
     levels = []
     for comparison in model["splink_settings"]["comparisons"]:
         for level in comparison["comparison_levels"]:

@@ -9,11 +9,16 @@ Why these settings:
   template assets and this render's own charts.
 - PDF/UA-1 (``pdf_variant='pdf/ua-1'``): tagged for screen readers, with title and language;
   the creation and modification dates are fixed to the as-at moment (``dcterms.created``
-  meta), so the same inputs give the same bytes.
+  meta), so the same inputs give the same bytes; so are the embedded font subsets' own
+  timestamps (fontTools stamps each subset with the time it was made unless
+  ``SOURCE_DATE_EPOCH`` is set, which made two renders a second apart differ).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +66,24 @@ def figure_uris(context: dict[str, Any]) -> list[str]:
     return [f["uri"] for f in (context.get("figures") or {}).values()]
 
 
+# The font subsets' timestamp (fontTools reads SOURCE_DATE_EPOCH, the reproducible-builds
+# convention): a fixed moment, 2026-11-01 00:00 UTC, as the fixed document dates are one.
+FONT_TIMESTAMP_EPOCH = "1793491200"
+
+
+@contextmanager
+def _fixed_font_timestamps() -> Iterator[None]:
+    """SOURCE_DATE_EPOCH fixed while WeasyPrint subsets fonts (an existing setting is kept)."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    if previous is None:
+        os.environ["SOURCE_DATE_EPOCH"] = FONT_TIMESTAMP_EPOCH
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
 def render_html(template: str, context: dict[str, Any], root: Path | None = None) -> str:
     """The product's HTML from its template and context."""
     return environment(str(root or templates_dir())).get_template(template).render(**context)
@@ -73,7 +96,8 @@ def render_pdf(template: str, context: dict[str, Any], root: Path | None = None)
     fetcher = AssetFetcher(root, figure_uris(context))
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render(
-        pdf_variant=PDF_VARIANT, pdf_tags=True)
-    pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+    with _fixed_font_timestamps():
+        document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render(
+            pdf_variant=PDF_VARIANT, pdf_tags=True)
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
     return Rendered(pdf=pdf, pages=len(document.pages), fetched=list(fetcher.calls), refused=list(fetcher.refused))
