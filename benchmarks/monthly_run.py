@@ -510,12 +510,22 @@ _WAREHOUSE_LOG = (("dbt_parse_s", re.compile(r"dbt project parsed in ([0-9.]+)s"
                   ("person_resolution_s", re.compile(r"person resolution \([^)]*\) in ([0-9.]+)s")))
 
 
+def _max_rss_mib() -> float:
+    """This process's peak RSS so far (the kernel's high-water mark), MiB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+_RESOLUTION_STEP = re.compile(r"person resolution: (?P<step>[a-z ]+?) (?P<seconds>[0-9.]+) s")
+
+
 class _TimingCapture(logging.Handler):
-    """Collects the seconds that forceprofiles.warehouse logs but does not return."""
+    """Collects the seconds that forceprofiles.warehouse logs but does not return, and person
+    resolution's steps (forceprofiles.warehouse_resolution) with the process's peak RSS so far."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.seconds: dict[str, float] = {}
+        self.resolution_steps: list[dict[str, Any]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
@@ -523,6 +533,10 @@ class _TimingCapture(logging.Handler):
             found = pattern.search(message)
             if found:
                 self.seconds[name] = float(found.group(1))
+        step = _RESOLUTION_STEP.search(message)
+        if step:
+            self.resolution_steps.append({"step": step["step"], "seconds": float(step["seconds"]),
+                                          "peak_rss_mib_so_far": _max_rss_mib()})
 
 
 def stage_build(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -530,9 +544,10 @@ def stage_build(cfg: dict[str, Any]) -> dict[str, Any]:
     from forceprofiles import pipeline
 
     capture = _TimingCapture()
-    logger = logging.getLogger("forceprofiles.warehouse")
-    logger.setLevel(logging.INFO)
-    logger.addHandler(capture)
+    for name in ("forceprofiles.warehouse", "forceprofiles.warehouse_resolution"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(capture)
     started = time.perf_counter()
     built = pipeline.build_month(cfg["month"], lake_root=Path(cfg["lake"]), warehouse_path=Path(cfg["warehouse"]),
                                  central_root=Path(cfg["central"]), use_splink=True, run_id=cfg["run_id"])
@@ -540,6 +555,7 @@ def stage_build(cfg: dict[str, Any]) -> dict[str, Any]:
     steps = {f"dbt_{s['step']}_s": s["seconds"] for s in built.get("steps", [])}
     clusters = built.get("person_clusters") or {}
     return {"build_month_s": round(seconds, 1), **capture.seconds, **steps,
+            "resolution_steps": capture.resolution_steps,
             "person_resolution": built.get("person_resolution"), "person_clusters": clusters,
             "mart_rows": sum((built.get("marts") or {}).values()),
             "vawg_subjects": (built.get("marts") or {}).get("fct_vawg_subjects")}

@@ -304,3 +304,15 @@ def test_planted_courses_escalate_in_harm_and_keep_offending_now() -> None:
         course_months = active_course_months(rng, months, n, recent_bias=2.0, last_within=2)
         assert course_months == sorted(set(course_months)) and len(course_months) == min(n, len(months))
         assert course_months[-1] in months[-2:]
+
+
+def test_ocg_references_are_unique_across_every_force() -> None:
+    """A national world's register: every force's groups get references no other force shares
+    (three-letter prefixes made West Mercia, West Midlands and West Yorkshire collide)."""
+    from forceprofiles.reference import forces
+    from forceprofiles.synth.world import ocg_ref
+
+    ids = forces()["force_id"].tolist()
+    assert len(ids) == 43
+    refs = [ocg_ref(force, k) for force in ids for k in range(1, 4)]
+    assert len(set(refs)) == len(refs)

@@ -52,6 +52,15 @@ INTEL_THEMES = (
 PROLIFIC_CAP = 6.0
 
 
+def ocg_ref(force_id: str, number: int) -> str:
+    """A registered group's reference, unique nationally: 'OCG-WEST-MERCIA-0003'.
+
+    The whole force id, not a prefix: three letters gave West Mercia, West Midlands and West
+    Yorkshire the same references in a national world, which the register's uniqueness test
+    (rightly) refused."""
+    return f"OCG-{force_id.upper()}-{number:04d}"
+
+
 @dataclass(frozen=True)
 class WorldSpec:
     """The arguments that define a world; the same spec always gives the same world."""
@@ -284,7 +293,7 @@ class World:
                     [bases[int(rng.integers(0, 2))]], int(rng.choice([0, 4, 5])), f"group:{group_id}"))
             self.plan.groups.append({
                 "group_id": group_id, "force_id": force, "registered": registered,
-                "ocg_ref": f"OCG-{force[:3].upper()}-{k + 1:04d}" if registered else None,
+                "ocg_ref": ocg_ref(force, k + 1) if registered else None,
                 "member_ids": members, "phones": phones, "vehicles": vehicles,
                 "address_ids": bases, "addresses": [state.places.address(a).line for a in bases],
             })
