@@ -18,6 +18,10 @@ build the linker on ``splink.SparkAPI(spark_session=spark)`` instead of ``DuckDB
 ``levenshtein``, ``string_split`` and ``list_has_any``, which Spark spells differently, so the
 custom levels' SQL would need ``base_dialect_str="duckdb"`` for sqlglot to translate them).
 
+The warehouse build resolves its millions of records with the same model, normalisation and
+identical-record rule, but in DuckDB (:mod:`forceprofiles.warehouse_resolution`); :func:`resolve`
+here is for a table in memory, and also returns the explained links.
+
 The person schema (:data:`PERSON_SCHEMA`) is what ``forceprofiles link`` accepts: any persons
 table with those columns, e.g. a partner agency's list, can be matched against police data.
 """
