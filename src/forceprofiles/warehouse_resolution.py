@@ -85,7 +85,6 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
     finally:
         for table in _TEMP_TABLES:
             conn.execute(f"drop table if exists {table}")
-            conn.execute(f"drop view if exists {table}")
     log.info("person resolution: %d records resolved in %.1f s", records, timer.total)
 
 
