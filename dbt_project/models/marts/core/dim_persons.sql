@@ -68,55 +68,53 @@ best_names as (
 
 ),
 
-attribute_values as (
+{#- Each attribute is chosen in its own grouping of (person, value). One unpivot of all six
+    into a long table grouped by (person, attribute, value) gave the same rows but was the
+    slowest model of the S1 build (about 90 s of 7 million records): six narrow groupings
+    skip the long table and its nulls. -#}
+{%- set attributes = ['date_of_birth', 'sex', 'ethnicity_self', 'ethnicity_officer', 'pnc_id', 'cro_number'] %}
+{%- for attribute in attributes %}
 
-    unpivot (
+best_{{ attribute }} as (
+
+    select person_key, {{ attribute }}
+    from (
         select
             person_key,
-            event_at,
-            cast(date_of_birth as varchar) as date_of_birth,
-            sex,
-            ethnicity_self,
-            ethnicity_officer,
-            pnc_id,
-            cro_number
+            {{ attribute }},
+            count(*) as records_with_value,
+            max(event_at) as last_seen_at
+
         from person_records
+        where {{ attribute }} is not null
+        group by person_key, {{ attribute }}
     )
-    on date_of_birth, sex, ethnicity_self, ethnicity_officer, pnc_id, cro_number
-    into name attribute value attribute_value
-
-),
-
-best_attributes as (
-
-    select
-        person_key,
-        attribute,
-        attribute_value,
-        count(*) as records_with_value,
-        max(event_at) as last_seen_at
-
-    from attribute_values
-    group by person_key, attribute, attribute_value
     qualify row_number() over (
-        partition by person_key, attribute
-        order by records_with_value desc, last_seen_at desc nulls last, attribute_value
+        partition by person_key
+        order by records_with_value desc, last_seen_at desc nulls last, {{ attribute }}
     ) = 1
 
 ),
+{%- endfor %}
 
-identities as (
+{#- The distinct, sorted lists are built as lists and joined once: string_agg(distinct ...
+    order by ...) sorts within every group and took twice as long on 7 million records. -#}
+appearance_lists as (
 
     select
         person_key,
-        cast(max(attribute_value) filter (where attribute = 'date_of_birth') as date) as date_of_birth,
-        max(attribute_value) filter (where attribute = 'sex') as sex,
-        max(attribute_value) filter (where attribute = 'ethnicity_self') as ethnicity_self,
-        max(attribute_value) filter (where attribute = 'ethnicity_officer') as ethnicity_officer,
-        max(attribute_value) filter (where attribute = 'pnc_id') as pnc_id,
-        max(attribute_value) filter (where attribute = 'cro_number') as cro_number
+        count(*) filter (where force_id is not null) as record_count,
+        list_sort(list_distinct(list(force_id))) as force_list,
+        list_sort(list_distinct(list(role) filter (where force_id is not null))) as role_list,
+        list_sort(list_distinct(list(source_feed) filter (where force_id is not null))) as source_feed_list,
+        min(event_at) as first_seen_at,
+        max(event_at) as last_seen_at,
+        bool_or(source_feed = 'visor') as is_visor_nominal,
+        bool_or(source_entity = 'national_nominals') as in_national_nominals,
+        list_sort(list_distinct(list(source_ref) filter (where source_entity = 'ocg_members'))) as ocg_ref_list,
+        min(match_probability) as min_match_probability
 
-    from best_attributes
+    from person_records
     group by person_key
 
 ),
@@ -125,20 +123,19 @@ appearances as (
 
     select
         person_key,
-        count(*) filter (where force_id is not null) as record_count,
-        count(distinct force_id) as force_count,
-        string_agg(distinct force_id, ';' order by force_id) as forces,
-        string_agg(distinct role, ';' order by role) filter (where force_id is not null) as roles,
-        string_agg(distinct source_feed, ';' order by source_feed) filter (where force_id is not null) as source_feeds,
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at,
-        bool_or(source_feed = 'visor') as is_visor_nominal,
-        bool_or(source_entity = 'national_nominals') as in_national_nominals,
-        string_agg(distinct source_ref, ';' order by source_ref) filter (where source_entity = 'ocg_members') as ocg_refs,
-        min(match_probability) as min_match_probability
+        record_count,
+        len(force_list) as force_count,
+        nullif(array_to_string(force_list, ';'), '') as forces,
+        nullif(array_to_string(role_list, ';'), '') as roles,
+        nullif(array_to_string(source_feed_list, ';'), '') as source_feeds,
+        first_seen_at,
+        last_seen_at,
+        is_visor_nominal,
+        in_national_nominals,
+        nullif(array_to_string(ocg_ref_list, ';'), '') as ocg_refs,
+        min_match_probability
 
-    from person_records
-    group by person_key
+    from appearance_lists
 
 ),
 
@@ -149,12 +146,12 @@ final as (
         appearances.person_key,
         best_names.forenames,
         best_names.surname,
-        identities.date_of_birth,
-        identities.sex,
-        identities.ethnicity_self,
-        identities.ethnicity_officer,
-        identities.pnc_id,
-        identities.cro_number,
+        best_date_of_birth.date_of_birth,
+        best_sex.sex,
+        best_ethnicity_self.ethnicity_self,
+        best_ethnicity_officer.ethnicity_officer,
+        best_pnc_id.pnc_id,
+        best_cro_number.cro_number,
         appearances.forces,
         appearances.force_count,
         appearances.force_count > 1 as is_cross_force,
@@ -170,7 +167,9 @@ final as (
 
     from appearances
     left join best_names using (person_key)
-    left join identities using (person_key)
+{%- for attribute in attributes %}
+    left join best_{{ attribute }} using (person_key)
+{%- endfor %}
 
 )
 
