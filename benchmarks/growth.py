@@ -147,6 +147,15 @@ def main() -> int:
     work = args.work.resolve()
     points: list[dict[str, Any]] = []
     preparation: dict[str, Any] = {}
+    json_path = args.out_prefix.with_suffix(".json")
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> dict[str, Any]:
+        """Write the points so far: a national run takes hours, and a stopped one keeps what it measured."""
+        report = {"benchmark": "growth", "scale": args.scale, "points": points, "preparation": preparation}
+        json_path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+        return report
+
     if args.skip != "months":
         key = monthly_run.WorldKey(args.months_world, args.scale, max(args.months_axis), args.end, args.seed)
         prepared = monthly_run.prepare(work, key)
@@ -154,6 +163,7 @@ def main() -> int:
         forces = list(key.force_ids())
         for months in args.months_axis:
             points.append(measure(prepared, work, axis="months", forces=forces, history=months, keep=args.keep_runs))
+            save()
     if args.skip != "forces":
         key = monthly_run.WorldKey(args.forces_world, args.scale, args.forces_months, args.end, args.seed)
         prepared = monthly_run.prepare(work, key)
@@ -165,11 +175,9 @@ def main() -> int:
                 continue
             points.append(measure(prepared, work, axis="forces", forces=order[:count], history=args.forces_months,
                                   keep=args.keep_runs))
+            save()
     print_table(points)
-    report = {"benchmark": "growth", "scale": args.scale, "points": points, "preparation": preparation}
-    json_path = args.out_prefix.with_suffix(".json")
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    report = save()
     charts = draw(points, args.scale, args.out_prefix)
     print(f"wrote {json_path}, {', '.join(str(c) for c in charts)}")
     print(json.dumps(report, sort_keys=True))
