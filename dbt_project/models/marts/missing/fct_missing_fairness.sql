@@ -41,7 +41,9 @@ grouped as (
         group_value,
         count(*) as subjects,
         count(*) filter (where in_top_list) as in_top_list,
-        avg(score) as mean_score,
+        -- rounded: a parallel average adds in no fixed order, so its last bit can differ between
+        -- two builds of the same month, and a backfill must reproduce the month row for row
+        round(avg(score), 6) as mean_score,
         median(score) as median_score
     from long
     group by all
