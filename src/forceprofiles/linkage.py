@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forceprofiles.clustering import Identifiers, constrained_components
 from forceprofiles.identifiers import is_valid_cro, normalise_pnc
 
 log = logging.getLogger(__name__)
@@ -730,32 +731,36 @@ def _singletons(prepared: pd.DataFrame) -> pd.DataFrame:
 
 
 def _connected_components(prepared: pd.DataFrame, links: pd.DataFrame, collapsed: CollapsedRecords) -> pd.DataFrame:
-    """Clusters from the links: connected components (like Splink's), keyed deterministically by
-    the smallest record id so a rerun gives the same ids. Collapsed records join their
-    representative's cluster, linked at the score of identical records. Array code (scipy's
-    connected components): a region has millions of records."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
+    """Clusters from the links, keyed deterministically by the smallest record id so a rerun
+    gives the same ids. Links are taken strongest first and never join two PNC IDs, two CRO
+    numbers or implausible dates of birth (:func:`forceprofiles.clustering.constrained_components`;
+    ties by record id). Collapsed records join their representative's cluster first, linked at
+    the score of identical records. Array code: a region has millions of records."""
     ids = prepared["record_id"].astype(str).to_numpy(dtype=object)
     n = len(ids)
     position = pd.Index(ids)
     left = position.get_indexer(links["record_id_l"].astype(str))
     right = position.get_indexer(links["record_id_r"].astype(str))
     probability = links["match_probability"].astype(float).to_numpy()
-    best = np.full(n, -1.0)
-    np.maximum.at(best, left, probability)
-    np.maximum.at(best, right, probability)
     representative = position.get_indexer(collapsed.representative.to_numpy())
     members = np.flatnonzero(representative != np.arange(n))
-    left, right = np.concatenate([left, representative[members]]), np.concatenate([right, members])
+    # A collapsed record is its representative's identical copy: that link goes first.
+    labels = constrained_components(
+        n, np.concatenate([left, representative[members]]), np.concatenate([right, members]),
+        np.concatenate([probability, np.full(len(members), np.inf)]),
+        Identifiers.from_columns(prepared["pnc"].to_numpy(), prepared["cro"].to_numpy(),
+                                 prepared["dob_str"].to_numpy()),
+        tie_break=pd.Series(ids).rank(method="first").to_numpy(dtype=np.int64))
+    best = np.full(n, -1.0)
+    kept = labels[left] == labels[right]  # the links the clustering did not refuse
+    np.maximum.at(best, left[kept], probability[kept])
+    np.maximum.at(best, right[kept], probability[kept])
     # A collapsed record has its representative's links, and its link to an identical record.
     has_members = np.zeros(n, dtype=bool)
     has_members[representative[members]] = True
     identical = collapsed.pattern.map(collapsed.self_link["match_probability"]).fillna(-1.0).to_numpy()
     best = np.maximum(best[representative], np.where(has_members[representative], identical, -1.0))
-    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    count, labels = connected_components(graph, directed=False)
+    count = int(labels.max()) + 1 if n else 0
     smallest = pd.Series(ids).groupby(labels).min()
     keys = np.array([cluster_key([record]) for record in smallest.to_numpy()], dtype=object)
     return pd.DataFrame({

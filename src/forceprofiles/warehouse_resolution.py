@@ -11,7 +11,10 @@ took 14 GiB. Here the records never leave DuckDB, whose memory is bounded and sp
 2. **group identical records**: records equal in every compared column
    (:data:`~forceprofiles.linkage.COMPARED_COLUMNS`) compare alike with every other record, so
    one row per group is what Splink predicts on (an Arrow table, not Python objects);
-3. **connected components** over the groups' links (scipy, integer arrays);
+3. **clusters** over the groups' links: connected components, except that two PNC IDs, two
+   CRO numbers or two implausible dates of birth are never one person
+   (:mod:`forceprofiles.clustering`: at national volume plain components chained common names
+   into one 187,282-record "person");
 4. **expand in SQL** back to every record, and key each person by their anchor record.
 
 The clusters are exactly those of comparing every record. Two identical records have the same
@@ -37,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forceprofiles.clustering import Identifiers, constrained_components
 from forceprofiles.linkage import (
     COMPARED_COLUMNS,
     NORMALISED_FROM,
@@ -207,18 +211,18 @@ def _predict_links(conn: Any, settings: dict[str, Any], threshold: float,
 
 
 def _write_components(conn: Any, groups: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray) -> None:
-    """``_fp_person_components``: each group's connected component and its best link (-1: none)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    if groups == 0:
-        component = np.empty(0, dtype=np.int64)
-    else:
-        graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(groups, groups))
-        _, component = connected_components(graph, directed=False)
+    """``_fp_person_components``: each group's cluster (:func:`~forceprofiles.clustering.constrained_components`:
+    links strongest first, never joining two PNC IDs, CRO numbers or implausible dates of birth)
+    and its best link within that cluster (-1: none). Ties go in group order, i.e. of each group's smallest record id,
+    as :func:`~forceprofiles.linkage.resolve` breaks them by record id."""
+    identifiers = conn.execute("select pnc, cro, dob_str from _fp_person_groups order by group_id").df()
+    component = constrained_components(
+        groups, left, right, probability,
+        Identifiers.from_columns(identifiers["pnc"], identifiers["cro"], identifiers["dob_str"]))
     best = np.full(groups, -1.0)
-    np.maximum.at(best, left, probability)
-    np.maximum.at(best, right, probability)
+    kept = component[left] == component[right]  # the links the clustering did not refuse
+    np.maximum.at(best, left[kept], probability[kept])
+    np.maximum.at(best, right[kept], probability[kept])
     frame = pd.DataFrame({"group_id": np.arange(groups, dtype=np.int64), "component": component.astype(np.int64),
                           "best_link": best})
     conn.register("_fp_components_frame", frame)
