@@ -673,7 +673,7 @@ def collapse_identical(prepared: pd.DataFrame, settings: dict[str, Any], thresho
     A group is collapsed only when the model links two identical records of its null pattern at
     ``threshold`` or above and a blocking rule would bring them together (scored with Splink's
     ``score_pair``): then every member links to the same records as its representative and to
-    each other, so the connected components are unchanged. Identical records the model would
+    each other, so the clusters are unchanged. Identical records the model would
     not link (e.g. a name and nothing else) are all compared as they are.
     """
     records = prepared["record_id"].astype(str)
