@@ -8,11 +8,18 @@ the warehouse's int_person_records, attached read-only (the result goes to an in
 database and is thrown away), and prints, at each step the hook logs, the seconds, the
 process's RSS and the peak RSS so far (a 0.2 s sampler), so the step that holds the memory is
 visible. ``--memory`` sets the DuckDB memory limit of the connection, as the build does.
+``--truth`` (a synthetic world's truth folder) also scores the persons found, pairwise against
+the true people, as ``forceprofiles evaluate`` does (without rebuilding the marts), so a change
+to resolution can be measured on a national warehouse in minutes:
+
+    .venv/bin/python benchmarks/resolution_profile.py --warehouse <run>/warehouse/force_profiles.duckdb \
+        --truth var/bench/prepared/<world>/world/truth --json-out var/bench/resolution.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import threading
 import time
@@ -24,6 +31,8 @@ def main() -> int:
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--threshold", type=float, default=0.95)
     parser.add_argument("--memory", default=None, help="DuckDB memory_limit of the connection (default: the build's)")
+    parser.add_argument("--truth", type=Path, default=None, help="a synthetic world's truth folder: score the persons")
+    parser.add_argument("--json-out", type=Path, default=None, help="write the figures here as JSON")
     args = parser.parse_args()
 
     import duckdb
@@ -56,9 +65,25 @@ def main() -> int:
     with duckdb.connect(config=config) as con:
         con.execute(f"attach '{args.warehouse}' as built (read_only)")
         con.execute("create view main.int_person_records as select * from built.main.int_person_records")
+        started = time.perf_counter()
         resolve_persons_in_warehouse(con, threshold=args.threshold)
+        seconds = time.perf_counter() - started
         persons = con.execute("select count(distinct person_key) from main.person_clusters").fetchone()[0]
-    print(f"{persons:,} persons; peak RSS {peak[0] / 2**30:.2f} GiB")
+        largest = con.execute("select max(n) from (select count(*) as n from main.person_clusters "
+                              "group by person_key)").fetchone()[0]
+        report = {"warehouse": str(args.warehouse), "threshold": args.threshold, "seconds": round(seconds, 1),
+                  "persons": persons, "largest_person_records": largest,
+                  "peak_rss_gib": round(peak[0] / 2**30, 2)}
+        print(f"{persons:,} persons (largest {largest:,} records) in {seconds:.1f} s; "
+              f"peak RSS {peak[0] / 2**30:.2f} GiB")
+        if args.truth:
+            from forceprofiles.evaluate import evaluate_person_resolution, record_truth
+
+            report["pairwise"] = evaluate_person_resolution(record_truth(con, args.truth))
+            print(json.dumps(report["pairwise"], indent=1))
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -20,7 +20,9 @@ from forceprofiles.linkage import (
     canonical_forename,
     load_model,
     prepare_persons,
+    prior_for_records,
     resolve,
+    settings_for_records,
     stable_person_keys,
 )
 from forceprofiles.linkage_synth import pairwise_scores, world_persons
@@ -122,6 +124,32 @@ def test_different_valid_pnc_is_strong_but_not_a_veto(model: dict) -> None:
     assert "pnc differs" in links.iloc[0]["explanation_against"]
 
 
+def test_prior_shrinks_with_the_table_and_never_grows(model: dict) -> None:
+    trained = model["splink_settings"]["probability_two_random_records_match"]
+    reference = model["training"]["records"]
+    assert prior_for_records(model, 50) == trained  # a short list is not made more credulous
+    assert prior_for_records(model, reference) == trained
+    assert prior_for_records(model, 10 * (reference - 1) + 1) == pytest.approx(trained / 10)
+    assert settings_for_records(model, 10 * reference)["probability_two_random_records_match"] < trained
+    assert model["splink_settings"]["probability_two_random_records_match"] == trained  # not modified
+
+
+def test_weak_evidence_links_in_a_short_list_but_not_among_many_records(model: dict) -> None:
+    """A common name and a postcode district (no date of birth) is a link among a few records;
+    among 60,000 it is not: that many records hold several such strangers."""
+    pair = [_person("a", "norfolk", "Jack", "Smith", None, "NR1 1AA", sex=None),
+            _person("b", "suffolk", "Jack", "Smith", None, "NR1 4ZZ", sex=None)]
+    _, short = resolve(pd.DataFrame(pair), model)
+    assert len(short) == 1
+
+    # Filler records that block with nothing (no date, postcode or identifier; unique surnames).
+    filler = pd.DataFrame({"record_id": [f"f{i}" for i in range(60_000)], "source": "essex", "forenames": "Alex",
+                           "surname": [f"Filler{i:05d}" for i in range(60_000)], "date_of_birth": None,
+                           "sex": None, "address": None, "postcode": None, "pnc_id": None, "cro_number": None})
+    clusters, many = resolve(pd.concat([pd.DataFrame(pair), filler], ignore_index=True), model, include_links=False)
+    assert clusters.set_index("record_id").loc[["a", "b"], "cluster_id"].nunique() == 2
+
+
 def test_prepare_persons_normalises() -> None:
     prepared = prepare_persons(pd.DataFrame([
         _person("1", "x", "  Bill ", "O'Brien-Łukasz", "04/07/2001", "nr11aa", pnc="2001/0171310X", cro="bad"),
@@ -214,14 +242,14 @@ def test_identical_records_are_resolved_once_with_the_same_clusters(world: Path,
     """Collapsing records identical in every compared field (what makes a region's volume
     affordable) gives exactly the clusters and probabilities of comparing every record; identical
     records the model would not link (a name and nothing else) are not merged."""
-    from forceprofiles.linkage import collapse_identical, prepare_persons
+    from forceprofiles.linkage import collapse_identical, prepare_persons, settings_for_records
 
     persons, _ = world_persons(world)
     name_only = [_person(f"NAMEONLY{i}", "kent", "Jack", "Smith", None, None) for i in range(3)]
     copies = persons.head(200).assign(record_id=lambda f: f["record_id"].astype(str) + "#copy")
     persons = pd.concat([persons, copies, pd.DataFrame(name_only)], ignore_index=True)
 
-    collapsed = collapse_identical(prepare_persons(persons), model["splink_settings"], 0.95)
+    collapsed = collapse_identical(prepare_persons(persons), settings_for_records(model, len(persons)), 0.95)
     merged = collapsed.representative[collapsed.representative != collapsed.representative.index]
     assert len(merged) >= 200, "the copies should be collapsed onto their originals"
     assert not merged.index.str.startswith("NAMEONLY").any(), "name-only records must not be merged"

@@ -28,6 +28,7 @@ table with those columns, e.g. a partner agency's list, can be matched against p
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import hashlib
 import json
@@ -51,7 +52,7 @@ from forceprofiles.identifiers import is_valid_cro, normalise_pnc
 log = logging.getLogger(__name__)
 
 MODEL_FORMAT = "forceprofiles.person_model"
-MODEL_VERSION = "1.1.0"
+MODEL_VERSION = "1.2.0"
 MODEL_FILE = Path("linkage") / "person_model.json"
 
 
@@ -544,7 +545,36 @@ def load_model(path: Path | str | None = None) -> dict[str, Any]:
     model = json.loads(Path(path).read_text(encoding="utf-8"))
     if model.get("format") != MODEL_FORMAT or "splink_settings" not in model:
         raise ValueError(f"{path} is not a {MODEL_FORMAT} artefact (format/version/splink_settings missing)")
+    if not isinstance(model.get("training", {}).get("records"), int) or model["training"]["records"] < 2:
+        raise ValueError(f"{path}: training.records (the size of the training table, which the prior is "
+                         f"scaled from) is missing")
     return model
+
+
+def prior_for_records(model: dict[str, Any], records: int) -> float:
+    """The model's prior (the probability that two random records are one person) for a table of ``records``.
+
+    Why scale it: the prior is per pair of records, and training estimated it on a table of
+    ``training.records`` records. In a larger table each record still has about as many other
+    records of its own person, but many more records of other people to be confused with, so the
+    chance that a random pair is a match falls in proportion to the table's size. Left as
+    trained (on 6,441 records), the prior gave every pair of the 8.6 million national records
+    about 11 bits too much weight, and strangers with the same common name and date of birth
+    linked across forces (docs/benchmarks.md, session 9). A table no larger than the training
+    table keeps the trained prior (a short partner list is not made more credulous).
+    """
+    trained = float(model["splink_settings"]["probability_two_random_records_match"])
+    reference = int(model["training"]["records"])
+    if records <= reference:
+        return trained
+    return trained * (reference - 1) / (records - 1)
+
+
+def settings_for_records(model: dict[str, Any], records: int) -> dict[str, Any]:
+    """The model's Splink settings with the prior for a table of ``records`` (:func:`prior_for_records`)."""
+    settings = copy.deepcopy(model["splink_settings"])
+    settings["probability_two_random_records_match"] = prior_for_records(model, records)
+    return settings
 
 
 # ---------------------------------------------------------------------------------------------
@@ -586,6 +616,9 @@ def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 
       (the smallest record id) rather than pairwise. ``include_links=False`` skips building the
       links (an empty frame is returned): the warehouse needs only the clusters.
 
+    The model's prior is scaled to the table's size (:func:`prior_for_records`): the more
+    records, the more strangers share a name and date of birth, and the more evidence a link needs.
+
     Records that are identical in every field the model compares are resolved once
     (:func:`collapse_identical`): at real volumes a person's many records (a child missing 100
     times, a prolific offender) are mostly identical, and comparing them pairwise is most of
@@ -599,7 +632,7 @@ def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 
 def resolve_prepared(prepared: pd.DataFrame, model: dict[str, Any], *, threshold: float = 0.95,
                      include_links: bool = True, collapse: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`resolve` on a table :func:`prepare_persons` made (so the caller can drop the raw one)."""
-    settings = model["splink_settings"]
+    settings = settings_for_records(model, len(prepared))
     if len(prepared) < 2:
         return _singletons(prepared), _empty_links(settings)
     collapsed = collapse_identical(prepared, settings, threshold if collapse else math.inf)

@@ -46,7 +46,9 @@ from forceprofiles.linkage import (
     NORMALISED_FROM,
     load_model,
     normalise_column,
+    prior_for_records,
     score_identical_pairs,
+    settings_for_records,
     splink_linker,
 )
 
@@ -70,11 +72,12 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
     records only, not on which months were built before. ``match_probability`` is the best link
     that put the record in its cluster (1.0 for a person of one record).
     """
-    settings = load_model(model_path)["splink_settings"]
+    model = load_model(model_path)
     timer = _StepTimer()
     try:
         records = _normalise_in_lookup_tables(conn)
-        timer.done("normalise", f"{records:,} records")
+        settings = settings_for_records(model, records)
+        timer.done("normalise", f"{records:,} records, prior 1 in {1 / prior_for_records(model, records):,.0f}")
         groups = _group_identical_records(conn)
         timer.done("group", f"{groups:,} distinct records to compare")
         self_links = _score_identical_copies(conn, settings, threshold)

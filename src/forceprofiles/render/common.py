@@ -161,6 +161,7 @@ def linkage_method() -> dict[str, Any]:
                            "m": m, "u": u, "weight": weight})
     return {"version": model.get("version"), "threshold": threshold,
             "prior": model["splink_settings"].get("probability_two_random_records_match"),
+            "prior_records": model["training"]["records"],
             "blocking": len(model["splink_settings"].get("blocking_rules_to_generate_predictions", [])),
             "training": model.get("training", {}).get("data", ""), "levels": levels}
 
