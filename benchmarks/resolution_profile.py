@@ -68,9 +68,9 @@ def main() -> int:
         started = time.perf_counter()
         resolve_persons_in_warehouse(con, threshold=args.threshold)
         seconds = time.perf_counter() - started
-        persons = con.execute("select count(distinct person_key) from main.person_clusters").fetchone()[0]
+        persons = con.execute("select count(distinct person_key) from main.person_clusters").fetchall()[0][0]
         largest = con.execute("select max(n) from (select count(*) as n from main.person_clusters "
-                              "group by person_key)").fetchone()[0]
+                              "group by person_key)").fetchall()[0][0]
         report = {"warehouse": str(args.warehouse), "threshold": args.threshold, "seconds": round(seconds, 1),
                   "persons": persons, "largest_person_records": largest,
                   "peak_rss_gib": round(peak[0] / 2**30, 2)}
