@@ -146,7 +146,7 @@ def test_weak_evidence_links_in_a_short_list_but_not_among_many_records(model: d
     filler = pd.DataFrame({"record_id": [f"f{i}" for i in range(60_000)], "source": "essex", "forenames": "Alex",
                            "surname": [f"Filler{i:05d}" for i in range(60_000)], "date_of_birth": None,
                            "sex": None, "address": None, "postcode": None, "pnc_id": None, "cro_number": None})
-    clusters, many = resolve(pd.concat([pd.DataFrame(pair), filler], ignore_index=True), model, include_links=False)
+    clusters, _ = resolve(pd.concat([pd.DataFrame(pair), filler], ignore_index=True), model, include_links=False)
     assert clusters.set_index("record_id").loc[["a", "b"], "cluster_id"].nunique() == 2
 
 

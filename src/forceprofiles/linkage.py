@@ -546,8 +546,9 @@ def load_model(path: Path | str | None = None) -> dict[str, Any]:
     if model.get("format") != MODEL_FORMAT or "splink_settings" not in model:
         raise ValueError(f"{path} is not a {MODEL_FORMAT} artefact (format/version/splink_settings missing)")
     if not isinstance(model.get("training", {}).get("records"), int) or model["training"]["records"] < 2:
-        raise ValueError(f"{path}: training.records (the size of the training table, which the prior is "
-                         f"scaled from) is missing")
+        raise ValueError(f"{path}: training.records (the number of records the model was trained on, which "
+                         f"the prior is scaled from) is missing or below 2; retrain with "
+                         f"scripts/train_person_model.py")
     return model
 
 

@@ -46,7 +46,6 @@ from forceprofiles.linkage import (
     NORMALISED_FROM,
     load_model,
     normalise_column,
-    prior_for_records,
     score_identical_pairs,
     settings_for_records,
     splink_linker,
@@ -77,7 +76,8 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
     try:
         records = _normalise_in_lookup_tables(conn)
         settings = settings_for_records(model, records)
-        timer.done("normalise", f"{records:,} records, prior 1 in {1 / prior_for_records(model, records):,.0f}")
+        prior = settings["probability_two_random_records_match"]
+        timer.done("normalise", f"{records:,} records, prior 1 in {1 / prior:,.0f}")
         groups = _group_identical_records(conn)
         timer.done("group", f"{groups:,} distinct records to compare")
         self_links = _score_identical_copies(conn, settings, threshold)
