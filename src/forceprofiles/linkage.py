@@ -41,7 +41,7 @@ import unicodedata
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ from forceprofiles.identifiers import is_valid_cro, normalise_pnc
 log = logging.getLogger(__name__)
 
 MODEL_FORMAT = "forceprofiles.person_model"
-MODEL_VERSION = "1.2.0"
+MODEL_VERSION = "1.3.0"
 MODEL_FILE = Path("linkage") / "person_model.json"
 
 
@@ -243,13 +243,13 @@ def prepare_persons(df: pd.DataFrame) -> pd.DataFrame:
         derived.update(normalise_column(raw_column, values))
     out = pd.DataFrame({"record_id": df["record_id"].astype(str).to_numpy(),
                         **{column: derived[column] for column in PREPARED_COLUMNS[1:]}})
-    out.insert(6, "dob", pd.to_datetime(out["dob_str"], errors="coerce"))
+    out.insert(7, "dob", pd.to_datetime(out["dob_str"], errors="coerce"))
     return out
 
 
 # Each raw column of the person schema -> the prepared columns made from it alone.
 NORMALISED_FROM: dict[str, tuple[str, ...]] = {
-    "source": ("source",),
+    "source": ("source", "force"),
     "forenames": ("forename", "forenames_norm"),
     "surname": ("surname_norm", "surname_tokens"),
     "date_of_birth": ("dob_str", "dob_swapped"),
@@ -259,7 +259,7 @@ NORMALISED_FROM: dict[str, tuple[str, ...]] = {
     "pnc_id": ("pnc", "pnc_recorded_invalid"),
     "cro_number": ("cro",),
 }
-PREPARED_COLUMNS: tuple[str, ...] = ("record_id", "source", "forename", "forenames_norm", "surname_norm",
+PREPARED_COLUMNS: tuple[str, ...] = ("record_id", "source", "force", "forename", "forenames_norm", "surname_norm",
                                      "surname_tokens", "dob_str", "dob_swapped", "sex", "postcode",
                                      "postcode_district", "address_norm", "pnc", "pnc_recorded_invalid", "cro")
 
@@ -270,7 +270,9 @@ def normalise_column(raw_column: str, values: pd.Series) -> dict[str, np.ndarray
     Each prepared column depends on one raw column only, which is what lets the warehouse
     normalise each distinct raw value once, in a lookup table, instead of every record."""
     if raw_column == "source":
-        return {"source": _per_value(values, lambda v: str(v) if _present(v) else None)}
+        sources = _per_value(values, lambda v: str(v).strip() if _present(v) else None)
+        forces = police_force_ids()
+        return {"source": sources, "force": _per_value(sources, lambda s: s if s in forces else None)}
     if raw_column == "forenames":
         forenames = _per_value(values, _norm_token_text)
         return {"forename": _per_value(forenames, lambda f: canonical_forename(f.split(" ")[0]) if f else None),
@@ -328,6 +330,19 @@ def _present(value: object) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Model settings
 # ---------------------------------------------------------------------------------------------
+
+
+FORCE_SAME_LABEL = "same force"
+
+
+def police_force_ids() -> frozenset[str]:
+    """The ids a record's source must have to count as a police force for the force comparison:
+    the 43 territorial forces (reference data) and any force the registry lists. The central
+    platform and a partner agency's list hold records from everywhere, so they are no evidence."""
+    from forceprofiles.reference import forces
+    from forceprofiles.registry import load_registry
+
+    return frozenset(forces()["force_id"]) | frozenset(load_registry())
 
 
 def _null(col: str) -> dict[str, Any]:
@@ -391,6 +406,11 @@ def model_settings() -> dict[str, Any]:
          "comparison_levels": [_null("cro"), _level('"cro_l" = "cro_r"', "cro exact"), _ELSE]},
         {"output_column_name": "sex", "comparison_description": "sex",
          "comparison_levels": [_null("sex"), _level('"sex_l" = "sex_r"', "sex same"), _ELSE]},
+        # Where the records were made: a person's records are mostly in their own force, while
+        # strangers who share a name and date of birth are spread over every force in the table.
+        # Its u is not trained but computed for the table resolved (settings_for_table).
+        {"output_column_name": "force", "comparison_description": "police force holding the record",
+         "comparison_levels": [_null("force"), _level('"force_l" = "force_r"', FORCE_SAME_LABEL), _ELSE]},
     ]
     blocking = [
         {"blocking_rule": 'l."pnc" = r."pnc"'},
@@ -483,6 +503,12 @@ def train_model(persons: pd.DataFrame, *, seed: int = 42, data_description: str 
     }
 
 
+# At least this share of a person's pairs of police records are in two different forces: offenders
+# cross borders, people move, children go missing from out-of-area placements. Training's four
+# neighbouring forces see fewer crossings than a nation's 43, and too low a value would make a
+# different force a veto on cross-force links, the ones the products lean on.
+FORCE_DIFFERENT_M_FLOOR = 0.25
+
 # Lowest m probability of each comparison's "all other" level: the share of true matches that
 # disagree on the field entirely. Synthetic training data is cleaner than life (people move,
 # a PNC ID is typed with a valid but wrong check letter, sex is recorded wrongly), and EM on it
@@ -490,6 +516,7 @@ def train_model(persons: pd.DataFrame, *, seed: int = 42, data_description: str 
 # Floors keep every field strong-but-fallible evidence; the rest of the m mass is rescaled.
 DISAGREEMENT_M_FLOORS: dict[str, float] = {
     "forename": 0.02, "surname": 0.02, "dob": 0.005, "postcode": 0.30, "pnc": 0.01, "cro": 0.01, "sex": 0.005,
+    "force": FORCE_DIFFERENT_M_FLOOR,
 }
 
 
@@ -571,11 +598,43 @@ def prior_for_records(model: dict[str, Any], records: int) -> float:
     return trained * (reference - 1) / (records - 1)
 
 
-def settings_for_records(model: dict[str, Any], records: int) -> dict[str, Any]:
-    """The model's Splink settings with the prior for a table of ``records`` (:func:`prior_for_records`)."""
+def force_agreement_u(records_per_force: Mapping[str, int]) -> float | None:
+    """The chance that two random records of a table are from the same force: sum of squared shares.
+
+    Why computed, not trained: u is the chance a comparison agrees among non-matches, and for the
+    force that depends on the table, not on people. Among four forces (the training world) it is
+    about a quarter; among a nation's 43, about 1 in 25. ``None`` when fewer than two records have a force.
+    """
+    counts = np.array([n for n in records_per_force.values() if n > 0], dtype=float)
+    total = counts.sum()
+    if total < 2:
+        return None
+    return float(((counts / total) ** 2).sum())
+
+
+def settings_for_table(model: dict[str, Any], records: int,
+                       records_per_force: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The model's Splink settings for a table of ``records`` records, ``records_per_force`` of them by force.
+
+    Two parameters depend on the table rather than on people, and are set here: the prior
+    (:func:`prior_for_records`) and the force comparison's u (:func:`force_agreement_u`). "Same
+    force" is never made evidence against a match (its u is capped at its m: in a table of one
+    force it says nothing). Without ``records_per_force`` the trained u is kept.
+    """
     settings = copy.deepcopy(model["splink_settings"])
     settings["probability_two_random_records_match"] = prior_for_records(model, records)
+    same_u = force_agreement_u(records_per_force) if records_per_force is not None else None
+    force = next((c for c in settings["comparisons"] if c["output_column_name"] == "force"), None)
+    if force is not None and same_u is not None:
+        same, other = [lv for lv in force["comparison_levels"] if not lv.get("is_null_level")]
+        same["u_probability"] = min(same_u, same["m_probability"])
+        other["u_probability"] = 1.0 - same["u_probability"]
     return settings
+
+
+def records_per_force(prepared: pd.DataFrame) -> dict[str, int]:
+    """How many records of a prepared table each force holds (for :func:`settings_for_table`)."""
+    return {str(k): int(v) for k, v in prepared["force"].value_counts().items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -618,7 +677,8 @@ def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 
       links (an empty frame is returned): the warehouse needs only the clusters.
 
     The model's prior is scaled to the table's size (:func:`prior_for_records`): the more
-    records, the more strangers share a name and date of birth, and the more evidence a link needs.
+    records, the more strangers share a name and date of birth, and the more evidence a link needs;
+    and "same force" weighs what it does in this table (:func:`settings_for_table`).
 
     Records that are identical in every field the model compares are resolved once
     (:func:`collapse_identical`): at real volumes a person's many records (a child missing 100
@@ -633,7 +693,7 @@ def resolve(persons: pd.DataFrame, model: dict[str, Any], *, threshold: float = 
 def resolve_prepared(prepared: pd.DataFrame, model: dict[str, Any], *, threshold: float = 0.95,
                      include_links: bool = True, collapse: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`resolve` on a table :func:`prepare_persons` made (so the caller can drop the raw one)."""
-    settings = settings_for_records(model, len(prepared))
+    settings = settings_for_table(model, len(prepared), records_per_force(prepared))
     if len(prepared) < 2:
         return _singletons(prepared), _empty_links(settings)
     collapsed = collapse_identical(prepared, settings, threshold if collapse else math.inf)
@@ -669,7 +729,7 @@ def resolve_prepared(prepared: pd.DataFrame, model: dict[str, Any], *, threshold
 # The prepared columns the model's comparisons and blocking rules read: two records equal in all
 # of them have the same comparison vector against any third record.
 COMPARED_COLUMNS: tuple[str, ...] = ("forename", "surname_norm", "surname_tokens", "dob_str", "dob_swapped", "sex",
-                                     "postcode", "postcode_district", "pnc", "cro")
+                                     "postcode", "postcode_district", "pnc", "cro", "force")
 
 
 @dataclass

@@ -47,7 +47,7 @@ from forceprofiles.linkage import (
     load_model,
     normalise_column,
     score_identical_pairs,
-    settings_for_records,
+    settings_for_table,
     splink_linker,
 )
 
@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 # The raw columns of int_person_records that the compared columns are made from.
 RAW_COMPARED: tuple[str, ...] = tuple(raw for raw, made in NORMALISED_FROM.items()
                                       if set(made) & set(COMPARED_COLUMNS))
+# A raw column int_person_records does not hold by that name: the record's source is its force,
+# or the central platform's records (force_id null).
+_RAW_EXPRESSIONS: dict[str, str] = {"source": "coalesce(force_id, 'central')"}
 _TEMP_TABLES = ("_fp_person_records", "_fp_person_groups", "_fp_person_components", "_fp_person_self_links",
                 *(f"_fp_lookup_{raw}" for raw in RAW_COMPARED))
 
@@ -75,9 +78,12 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
     timer = _StepTimer()
     try:
         records = _normalise_in_lookup_tables(conn)
-        settings = settings_for_records(model, records)
+        per_force = dict(conn.execute("select force, count(*) from _fp_person_records "
+                                      "where force is not null group by force").fetchall())
+        settings = settings_for_table(model, records, per_force)
         prior = settings["probability_two_random_records_match"]
-        timer.done("normalise", f"{records:,} records, prior 1 in {1 / prior:,.0f}")
+        timer.done("normalise", f"{records:,} records, prior 1 in {1 / prior:,.0f}, "
+                                f"same force u {_force_same_u(settings):.4f} over {len(per_force)} forces")
         groups = _group_identical_records(conn)
         timer.done("group", f"{groups:,} distinct records to compare")
         self_links = _score_identical_copies(conn, settings, threshold)
@@ -93,6 +99,17 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
         for table in _TEMP_TABLES:
             conn.execute(f"drop table if exists {table}")
     log.info("person resolution: %d records resolved in %.1f s", records, timer.total)
+
+
+def repr_identifier(name: str) -> str:
+    """A column name quoted for SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _force_same_u(settings: dict[str, Any]) -> float:
+    """The u of "same force" the settings use (for the log)."""
+    force = next(c for c in settings["comparisons"] if c["output_column_name"] == "force")
+    return next(lv for lv in force["comparison_levels"] if not lv.get("is_null_level"))["u_probability"]
 
 
 class _StepTimer:
@@ -118,9 +135,10 @@ def _normalise_in_lookup_tables(conn: Any) -> int:
     names, dates and postcodes millions of times) and joined back by value."""
     joins, selected = [], []
     for raw in RAW_COMPARED:
+        expression = _RAW_EXPRESSIONS.get(raw, repr_identifier(raw))
         conn.execute(f'create or replace temp table _fp_lookup_{raw} as '
                      f'select (row_number() over () - 1)::bigint as value_id, raw_value '
-                     f'from (select distinct "{raw}" as raw_value from main.int_person_records)')
+                     f'from (select distinct {expression} as raw_value from main.int_person_records)')
         values = conn.execute(f"select raw_value from _fp_lookup_{raw} order by value_id").df()["raw_value"]
         made = [column for column in NORMALISED_FROM[raw] if column in COMPARED_COLUMNS]
         derived = normalise_column(raw, values)
@@ -130,7 +148,8 @@ def _normalise_in_lookup_tables(conn: Any) -> int:
         conn.execute(f"create or replace temp table _fp_lookup_{raw} as select l.raw_value, n.* exclude (value_id) "
                      f"from _fp_lookup_{raw} l join _fp_lookup_frame n using (value_id)")
         conn.unregister("_fp_lookup_frame")
-        joins.append(f'left join _fp_lookup_{raw} on r."{raw}" is not distinct from _fp_lookup_{raw}.raw_value')
+        joins.append(f"left join _fp_lookup_{raw} on {_RAW_EXPRESSIONS.get(raw, 'r.' + repr_identifier(raw))} "
+                     f"is not distinct from _fp_lookup_{raw}.raw_value")
         selected += [f'_fp_lookup_{raw}."{column}"' for column in made]
     conn.execute(f"""
         create or replace temp table _fp_person_records as
