@@ -127,6 +127,29 @@ def test_hostile_content_renders_as_inert_text_and_fetches_nothing() -> None:
     assert_marked_and_numbered(rendered.pdf)
 
 
+def test_appendix_gives_this_builds_prior_and_force_weight() -> None:
+    """The prior and the weight of "same force" depend on the table resolved: the appendix shows
+    the build's (main.person_resolution_settings), and the model's training figures without one."""
+    import math
+
+    con = duckdb.connect()
+    assert common.linkage_method(con)["build"] == {}
+    con.execute("""create table main.person_resolution_settings as select '1.3.0' as model_version,
+                   8639322::bigint as records, 43 as forces, 0.000001::double as prior,
+                   0.04::double as force_same_u, 0.95::double as threshold""")
+    method = common.linkage_method(con)
+    same, other = [lv for lv in method["levels"] if lv["field"] == "force"]
+    assert same["u"] == pytest.approx(0.04) and other["u"] == pytest.approx(0.96)
+    assert same["weight"] == pytest.approx(math.log2(same["m"] / 0.04))
+    trained = [lv for lv in common.linkage_method()["levels"] if lv["field"] == "force"][0]
+    assert trained["u"] != pytest.approx(0.04)
+    ctx = handmade_tactical_context()
+    ctx["methodology"]["linkage"] = method
+    text = flat(" ".join(page_texts(render_pdf("vawg_tactical.html", ctx).pdf)))
+    assert "this month's build resolved 8,639,322 records, so the prior was 1 in 1,000,000" in text
+    assert "(this month: 43, so the \"same force\" u below is this month's)" in text
+
+
 def test_same_context_gives_the_same_bytes() -> None:
     ctx = handmade_tactical_context()
     first, second = render_pdf("vawg_tactical.html", ctx), render_pdf("vawg_tactical.html", ctx)

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from forceprofiles.linkage import anchored_person_keys, cluster_key, load_model, resolve
+from forceprofiles.linkage import anchored_person_keys, cluster_key, load_model, prior_for_records, resolve
 from forceprofiles.linkage_synth import world_persons
 from forceprofiles.synth.world import WorldSpec
 from forceprofiles.synth.writer import generate_world
@@ -71,9 +71,16 @@ def test_hook_gives_the_persons_of_comparing_every_record(persons: pd.DataFrame)
     keys = got["person_key"]
     assert keys[persons["record_id"].iloc[0]] == keys[str(persons["record_id"].iloc[0]) + "#copy"]
     assert keys[["NAMEONLY0", "NAMEONLY1", "NAMEONLY2"]].nunique() == 3, "a name alone is not one person"
-    # the scratch tables are gone: nothing but person_clusters is left beside the input
+    # the scratch tables are gone: nothing but person_clusters and the settings used is left
     tables = {r[0] for r in conn.execute("select table_name from duckdb_tables()").fetchall()}
-    assert tables == {"int_person_records", "person_clusters"}
+    assert tables == {"int_person_records", "person_clusters", "person_resolution_settings"}
+    used = conn.execute("select records, forces, prior, force_same_u, model_version "
+                        "from main.person_resolution_settings").df().iloc[0]
+    shares = persons.loc[persons["source"] != "central", "source"].value_counts(normalize=True)
+    assert used["records"] == len(persons) and used["forces"] == len(shares)
+    assert used["force_same_u"] == pytest.approx(min((shares ** 2).sum(), _same_force_m(model)))
+    assert used["prior"] == pytest.approx(prior_for_records(model, len(persons)))
+    assert used["model_version"] == model["version"]
 
 
 def test_resolve_persons_in_warehouse_hook() -> None:
@@ -117,3 +124,6 @@ def test_resolve_persons_in_warehouse_hook() -> None:
         "record_id", "person_key", "match_probability"]
 
 
+def _same_force_m(model: dict) -> float:
+    force = next(c for c in model["splink_settings"]["comparisons"] if c["output_column_name"] == "force")
+    return next(lv for lv in force["comparison_levels"] if not lv.get("is_null_level"))["m_probability"]

@@ -156,6 +156,9 @@ def build_warehouse(
         started = time.monotonic()
         conn = duckdb.connect(str(warehouse_path), config=duckdb_config())
         try:
+            # What a Splink resolver records of its settings; the baseline has none, and a
+            # previous build's must not describe this one.
+            conn.execute("drop table if exists main.person_resolution_settings")
             if resolve_persons is not None:
                 resolve_persons(conn)
                 summary["person_resolution"] = getattr(resolve_persons, "__name__", "custom")

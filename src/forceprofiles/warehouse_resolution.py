@@ -81,6 +81,7 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
         per_force = dict(conn.execute("select force, count(*) from _fp_person_records "
                                       "where force is not null group by force").fetchall())
         settings = settings_for_table(model, records, per_force)
+        _write_resolution_settings(conn, model, settings, records, len(per_force), threshold)
         prior = settings["probability_two_random_records_match"]
         timer.done("normalise", f"{records:,} records, prior 1 in {1 / prior:,.0f}, "
                                 f"same force u {_force_same_u(settings):.4f} over {len(per_force)} forces")
@@ -104,6 +105,21 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
 def repr_identifier(name: str) -> str:
     """A column name quoted for SQL."""
     return '"' + name.replace('"', '""') + '"'
+
+
+RESOLUTION_SETTINGS = "main.person_resolution_settings"
+
+
+def _write_resolution_settings(conn: Any, model: dict[str, Any], settings: dict[str, Any], records: int,
+                               forces: int, threshold: float) -> None:
+    """``main.person_resolution_settings``: one row of what this build resolved with, for the
+    products' methodology appendix (the prior and the force's u depend on the table, not the model)."""
+    conn.execute(f"""
+        create or replace table {RESOLUTION_SETTINGS} as
+        select ?::varchar as model_version, ?::bigint as records, ?::integer as forces,
+               ?::double as prior, ?::double as force_same_u, ?::double as threshold
+    """, [model.get("version"), records, forces, settings["probability_two_random_records_match"],
+          _force_same_u(settings), threshold])
 
 
 def _force_same_u(settings: dict[str, Any]) -> float:

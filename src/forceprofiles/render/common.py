@@ -143,19 +143,32 @@ def _value(value: Any) -> str:
 
 
 @lru_cache(maxsize=1)
-def linkage_method() -> dict[str, Any]:
-    """The person-resolution model's version, match threshold and evidence weights."""
+def _person_model() -> tuple[dict[str, Any], float]:
+    """The person-resolution model artefact and the warehouse's match threshold (read once)."""
     from forceprofiles import linkage, warehouse_resolution
 
     path = settings.project_home() / "profiles" / linkage.MODEL_FILE
     model = json.loads(path.read_text(encoding="utf-8"))
     threshold = inspect.signature(warehouse_resolution.resolve_persons_in_warehouse).parameters["threshold"].default
+    return model, threshold
+
+
+def linkage_method(con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
+    """The person-resolution model's version, match threshold and evidence weights.
+
+    With a warehouse whose build recorded its settings (``main.person_resolution_settings``),
+    ``build`` holds this month's table: its records, prior and forces, and the "same force"
+    level's u and weight are this table's, not the training table's."""
+    model, threshold = _person_model()
+    build = _resolution_settings(con) if con is not None else {}
     levels = []
     for comparison in model["splink_settings"]["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("is_null_level"):
-                continue
+        others = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for level in others:
             m, u = level.get("m_probability"), level.get("u_probability")
+            if comparison["output_column_name"] == "force" and build.get("force_same_u") is not None:
+                same_u = min(build["force_same_u"], others[0]["m_probability"])
+                u = same_u if level is others[0] else 1.0 - same_u
             weight = math.log2(m / u) if m and u else None
             levels.append({"field": comparison["output_column_name"], "level": level["label_for_charts"],
                            "m": m, "u": u, "weight": weight})
@@ -163,7 +176,14 @@ def linkage_method() -> dict[str, Any]:
             "prior": model["splink_settings"].get("probability_two_random_records_match"),
             "prior_records": model["training"]["records"],
             "blocking": len(model["splink_settings"].get("blocking_rules_to_generate_predictions", [])),
-            "training": model.get("training", {}).get("data", ""), "levels": levels}
+            "training": model.get("training", {}).get("data", ""), "levels": levels, "build": build}
+
+
+def _resolution_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """This build's row of ``main.person_resolution_settings`` ({} when the build did not write one)."""
+    if "person_resolution_settings" not in data.tables(con):
+        return {}
+    return data.one(con, "select records, forces, prior, force_same_u from main.person_resolution_settings")
 
 
 def methodology(con: duckdb.DuckDBPyConnection, product: Product, month: str, force_id: str) -> dict[str, Any]:
@@ -178,7 +198,7 @@ def methodology(con: duckdb.DuckDBPyConnection, product: Product, month: str, fo
         "scoring": [r for r in flatten(scoring) if r["setting"] != "version"],
         "networks_version": str(extra.get("version")) if extra else None,
         "networks": [r for r in flatten(extra) if r["setting"] != "version"] if extra else [],
-        "linkage": linkage_method(),
+        "linkage": linkage_method(con),
         "fairness": fairness,
         "fairness_table": fairness_table,
     }
