@@ -83,8 +83,8 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
         settings = settings_for_table(model, records, per_force)
         _write_resolution_settings(conn, model, settings, records, len(per_force), threshold)
         prior = settings["probability_two_random_records_match"]
-        timer.done("normalise", f"{records:,} records, prior 1 in {1 / prior:,.0f}, "
-                                f"same force u {_force_same_u(settings):.4f} over {len(per_force)} forces")
+        timer.done("normalise", f"{records:,} records over {len(per_force)} forces, prior 1 in {1 / prior:,.0f}, "
+                                f"same force u {_force_same_u(settings)}")
         groups = _group_identical_records(conn)
         timer.done("group", f"{groups:,} distinct records to compare")
         self_links = _score_identical_copies(conn, settings, threshold)
@@ -122,9 +122,11 @@ def _write_resolution_settings(conn: Any, model: dict[str, Any], settings: dict[
           _force_same_u(settings), threshold])
 
 
-def _force_same_u(settings: dict[str, Any]) -> float:
-    """The u of "same force" the settings use (for the log)."""
-    force = next(c for c in settings["comparisons"] if c["output_column_name"] == "force")
+def _force_same_u(settings: dict[str, Any]) -> float | None:
+    """The u of "same force" the settings use (None for a model without the comparison, before 1.3.0)."""
+    force = next((c for c in settings["comparisons"] if c["output_column_name"] == "force"), None)
+    if force is None:
+        return None
     return next(lv for lv in force["comparison_levels"] if not lv.get("is_null_level"))["u_probability"]
 
 
