@@ -66,7 +66,8 @@ def default_model_path() -> Path:
 # absent from an input; required ones must be there (values may still be null).
 PERSON_SCHEMA: dict[str, tuple[bool, str]] = {
     "record_id": (True, "unique id of the person record (stable from month to month)"),
-    "source": (True, "where the record comes from: a force id, 'central', or a partner agency"),
+    "source": (True, "where the record comes from: a force id, 'central', or a partner agency "
+                     "(two records of the same police force are evidence of one person)"),
     "forenames": (True, "forenames as recorded"),
     "surname": (True, "surname as recorded"),
     "date_of_birth": (True, "date of birth (YYYY-MM-DD; day/month swaps are forgiven)"),
