@@ -10,8 +10,10 @@ really one person, which depends on the size of the table (a nation holds more n
 than a county). This counts it on a synthetic world's known truth: pairs of distinct records
 (distinct in true person, postcode, PNC ID and source) with the same standardised forename,
 surname and date of birth, split by whether they also share a postcode or a PNC ID (pairs with
-two different PNC IDs are left out: the clustering never joins them). Prints one row per class:
-the pairs, and the share that are one true person, per distinct pair and weighted by records.
+two different PNC IDs are left out: the clustering never joins them), and by whether the two
+records are held by the same police force (null when one is the central platform's: the force
+is evidence in person model 1.3.0). Prints one row per class: the pairs, and the share that are
+one true person, per distinct pair and weighted by records.
 """
 
 from __future__ import annotations
@@ -53,13 +55,15 @@ def main() -> int:
                        a.records * b.records as record_pairs,
                        coalesce(a.postcode = b.postcode, false) as postcode_shared,
                        coalesce(a.pnc_id = b.pnc_id, false) as pnc_shared,
-                       coalesce(a.pnc_id <> b.pnc_id, false) as pnc_conflict
+                       coalesce(a.pnc_id <> b.pnc_id, false) as pnc_conflict,
+                       case when a.source = 'central' or b.source = 'central' then null
+                            else a.source = b.source end as same_force
                 from profiles as a
                 inner join profiles as b
                     on a.forename = b.forename and a.surname = b.surname
                    and a.date_of_birth = b.date_of_birth and a.profile_id < b.profile_id
             )
-            select postcode_shared, pnc_shared, count(*) as distinct_pairs, sum(record_pairs) as record_pairs,
+            select postcode_shared, pnc_shared, same_force, count(*) as distinct_pairs, sum(record_pairs) as record_pairs,
                    round(avg(one_person::int), 4) as share_one_person,
                    round(sum(record_pairs * one_person::int) / sum(record_pairs), 4) as share_one_person_by_records
             from pairs
