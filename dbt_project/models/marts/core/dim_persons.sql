@@ -16,9 +16,15 @@ clusters as (
 
 ),
 
+{#- Only the columns used below: the records are materialised once for the eight groupings, and
+    the other sixteen columns (addresses, phones, file provenance) made that the model's slowest
+    step at 43 forces (74 s of 8.6 million records; 150 -> 132 s for the model). -#}
 records as (
 
-    select * from {{ ref('int_person_records') }}
+    select
+        record_id, force_id, source_feed, source_entity, source_ref, role, forenames, surname,
+        date_of_birth, sex, ethnicity_self, ethnicity_officer, pnc_id, cro_number, event_at
+    from {{ ref('int_person_records') }}
 
 ),
 
