@@ -21,6 +21,7 @@ from forceprofiles.linkage import (
     load_model,
     prepare_persons,
     force_agreement_u,
+    force_levels,
     prior_for_records,
     records_per_force,
     resolve,
@@ -153,9 +154,9 @@ def test_weak_evidence_links_in_a_short_list_but_not_among_many_records(model: d
 
 
 def _force_levels(settings: dict) -> tuple[dict, dict]:
-    force = next(c for c in settings["comparisons"] if c["output_column_name"] == "force")
-    same, other = [lv for lv in force["comparison_levels"] if not lv.get("is_null_level")]
-    return same, other
+    levels = force_levels(settings)
+    assert levels is not None, "the model has no force comparison"
+    return levels
 
 
 def test_same_force_weighs_what_it_does_in_the_table(model: dict) -> None:

@@ -11,7 +11,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from forceprofiles.linkage import anchored_person_keys, cluster_key, load_model, prior_for_records, resolve
+from forceprofiles.linkage import (
+    anchored_person_keys,
+    cluster_key,
+    force_levels,
+    load_model,
+    prior_for_records,
+    resolve,
+)
 from forceprofiles.linkage_synth import world_persons
 from forceprofiles.synth.world import WorldSpec
 from forceprofiles.synth.writer import generate_world
@@ -125,5 +132,4 @@ def test_resolve_persons_in_warehouse_hook() -> None:
 
 
 def _same_force_m(model: dict) -> float:
-    force = next(c for c in model["splink_settings"]["comparisons"] if c["output_column_name"] == "force")
-    return next(lv for lv in force["comparison_levels"] if not lv.get("is_null_level"))["m_probability"]
+    return force_levels(model["splink_settings"])[0]["m_probability"]

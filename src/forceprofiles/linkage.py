@@ -625,12 +625,22 @@ def settings_for_table(model: dict[str, Any], records: int,
     settings = copy.deepcopy(model["splink_settings"])
     settings["probability_two_random_records_match"] = prior_for_records(model, records)
     same_u = force_agreement_u(records_per_force) if records_per_force is not None else None
-    force = next((c for c in settings["comparisons"] if c["output_column_name"] == "force"), None)
-    if force is not None and same_u is not None:
-        same, other = [lv for lv in force["comparison_levels"] if not lv.get("is_null_level")]
+    levels = force_levels(settings)
+    if levels is not None and same_u is not None:
+        same, other = levels
         same["u_probability"] = min(same_u, same["m_probability"])
         other["u_probability"] = 1.0 - same["u_probability"]
     return settings
+
+
+def force_levels(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The force comparison's "same force" and "all other" levels (the dicts themselves, not copies);
+    None for a model without the comparison (before 1.3.0)."""
+    force = next((c for c in settings["comparisons"] if c["output_column_name"] == "force"), None)
+    if force is None:
+        return None
+    same, other = [lv for lv in force["comparison_levels"] if not lv.get("is_null_level")]
+    return same, other
 
 
 def records_per_force(prepared: pd.DataFrame) -> dict[str, int]:

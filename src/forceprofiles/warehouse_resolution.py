@@ -44,6 +44,7 @@ from forceprofiles.clustering import Identifiers, constrained_components
 from forceprofiles.linkage import (
     COMPARED_COLUMNS,
     NORMALISED_FROM,
+    force_levels,
     load_model,
     normalise_column,
     score_identical_pairs,
@@ -58,7 +59,12 @@ RAW_COMPARED: tuple[str, ...] = tuple(raw for raw, made in NORMALISED_FROM.items
                                       if set(made) & set(COMPARED_COLUMNS))
 # A raw column int_person_records does not hold by that name: the record's source is its force,
 # or the central platform's records (force_id null).
-_RAW_EXPRESSIONS: dict[str, str] = {"source": "coalesce(force_id, 'central')"}
+_RAW_EXPRESSIONS: dict[str, str] = {"source": "coalesce(r.force_id, 'central')"}
+
+
+def _raw_expression(raw: str) -> str:
+    """The SQL for a raw compared column of int_person_records (aliased r)."""
+    return _RAW_EXPRESSIONS.get(raw, f'r."{raw}"')
 _TEMP_TABLES = ("_fp_person_records", "_fp_person_groups", "_fp_person_components", "_fp_person_self_links",
                 *(f"_fp_lookup_{raw}" for raw in RAW_COMPARED))
 
@@ -102,11 +108,6 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
     log.info("person resolution: %d records resolved in %.1f s", records, timer.total)
 
 
-def repr_identifier(name: str) -> str:
-    """A column name quoted for SQL."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 RESOLUTION_SETTINGS = "main.person_resolution_settings"
 
 
@@ -124,10 +125,8 @@ def _write_resolution_settings(conn: Any, model: dict[str, Any], settings: dict[
 
 def _force_same_u(settings: dict[str, Any]) -> float | None:
     """The u of "same force" the settings use (None for a model without the comparison, before 1.3.0)."""
-    force = next((c for c in settings["comparisons"] if c["output_column_name"] == "force"), None)
-    if force is None:
-        return None
-    return next(lv for lv in force["comparison_levels"] if not lv.get("is_null_level"))["u_probability"]
+    levels = force_levels(settings)
+    return levels[0]["u_probability"] if levels is not None else None
 
 
 class _StepTimer:
@@ -153,10 +152,9 @@ def _normalise_in_lookup_tables(conn: Any) -> int:
     names, dates and postcodes millions of times) and joined back by value."""
     joins, selected = [], []
     for raw in RAW_COMPARED:
-        expression = _RAW_EXPRESSIONS.get(raw, repr_identifier(raw))
         conn.execute(f'create or replace temp table _fp_lookup_{raw} as '
                      f'select (row_number() over () - 1)::bigint as value_id, raw_value '
-                     f'from (select distinct {expression} as raw_value from main.int_person_records)')
+                     f'from (select distinct {_raw_expression(raw)} as raw_value from main.int_person_records r)')
         values = conn.execute(f"select raw_value from _fp_lookup_{raw} order by value_id").df()["raw_value"]
         made = [column for column in NORMALISED_FROM[raw] if column in COMPARED_COLUMNS]
         derived = normalise_column(raw, values)
@@ -166,7 +164,7 @@ def _normalise_in_lookup_tables(conn: Any) -> int:
         conn.execute(f"create or replace temp table _fp_lookup_{raw} as select l.raw_value, n.* exclude (value_id) "
                      f"from _fp_lookup_{raw} l join _fp_lookup_frame n using (value_id)")
         conn.unregister("_fp_lookup_frame")
-        joins.append(f"left join _fp_lookup_{raw} on {_RAW_EXPRESSIONS.get(raw, 'r.' + repr_identifier(raw))} "
+        joins.append(f"left join _fp_lookup_{raw} on {_raw_expression(raw)} "
                      f"is not distinct from _fp_lookup_{raw}.raw_value")
         selected += [f'_fp_lookup_{raw}."{column}"' for column in made]
     conn.execute(f"""

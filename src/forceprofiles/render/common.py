@@ -7,6 +7,7 @@ month; computing them in one place makes that true by construction.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import math
@@ -159,16 +160,21 @@ def linkage_method(con: duckdb.DuckDBPyConnection | None = None) -> dict[str, An
     With a warehouse whose build recorded its settings (``main.person_resolution_settings``),
     ``build`` holds this month's table: its records, prior and forces, and the "same force"
     level's u and weight are this table's, not the training table's."""
+    from forceprofiles.linkage import force_levels
+
     model, threshold = _person_model()
     build = _resolution_settings(con) if con is not None else {}
+    splink_settings = model["splink_settings"]
+    if build.get("force_same_u") is not None:  # the u the build used (linkage.settings_for_table)
+        splink_settings = copy.deepcopy(splink_settings)
+        same, other = force_levels(splink_settings)
+        same["u_probability"], other["u_probability"] = build["force_same_u"], 1.0 - build["force_same_u"]
     levels = []
-    for comparison in model["splink_settings"]["comparisons"]:
-        others = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        for level in others:
+    for comparison in splink_settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
             m, u = level.get("m_probability"), level.get("u_probability")
-            if comparison["output_column_name"] == "force" and build.get("force_same_u") is not None:
-                same_u = min(build["force_same_u"], others[0]["m_probability"])
-                u = same_u if level is others[0] else 1.0 - same_u
             weight = math.log2(m / u) if m and u else None
             levels.append({"field": comparison["output_column_name"], "level": level["label_for_charts"],
                            "m": m, "u": u, "weight": weight})
