@@ -221,6 +221,31 @@ def test_missing_tactical_names_only_the_force_children(rendered_force: dict[str
         assert str(surname).upper() in text
 
 
+def test_missing_fairness_gives_each_list_its_rows_once(rendered_force: dict[str, Any], tmp_path: Path) -> None:
+    """fct_missing_fairness has a row per list (children at risk, persons of concern) for each
+    group: the appendix groups them by list and says which list a row is, instead of printing
+    every group twice with nothing to tell the two rows apart."""
+    from forceprofiles.render.api import render_product
+
+    warehouse, month = rendered_force["warehouse"], rendered_force["month"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        force = con.execute("""select force_id from main.fct_missing_fairness where report_month = ?
+                               group by force_id having count(distinct subject_type) = 2
+                               order by force_id limit 1""", [month]).fetchone()
+        assert force, "no force of the test world has both missing-persons lists"
+        force = force[0]
+        rows = common.methodology(con, load_product("missing-strategic"), month, force)["fairness"]
+    keys = [(r["subject_type"], r["dimension"], r["group_value"]) for r in rows]
+    assert {k[0] for k in keys} == {"child_at_risk", "person_of_concern"}
+    assert len(keys) == len(set(keys)) and keys == sorted(keys)
+    render_product(warehouse, month, force, "missing-strategic", tmp_path)
+    text = flat(" ".join(page_texts((tmp_path / month / force / "missing-strategic.pdf").read_bytes())))
+    appendix = text[text.index("Scores by sex and self-defined ethnicity"):]
+    assert "List Dimension Group" in appendix
+    for list_name in ("child at risk", "person of concern"):
+        assert f"{list_name} {rows[0]['dimension']}" in appendix
+
+
 def test_rerender_is_byte_identical(rendered_force: dict[str, Any], tmp_path: Path) -> None:
     from forceprofiles.render.api import render_product
 

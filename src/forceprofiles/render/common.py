@@ -196,8 +196,12 @@ def methodology(con: duckdb.DuckDBPyConnection, product: Product, month: str, fo
     """The appendix: scoring settings (from profiles/), linkage thresholds, fairness table."""
     scoring = load_scoring_config(product.profile)
     extra = load_scoring_config("networks") if product.profile == "missing_persons" else None
-    fairness_table = "fct_vawg_fairness" if product.profile == "vawg" else "fct_missing_fairness"
-    fairness = data.for_force(con, fairness_table, month, force_id, "dimension, group_value")
+    if product.profile == "vawg":
+        fairness_table, fairness_order = "fct_vawg_fairness", "dimension, group_value"
+    else:
+        # two lists (children at risk, persons of concern): one block per list, not interleaved
+        fairness_table, fairness_order = "fct_missing_fairness", "subject_type, dimension, group_value"
+    fairness = data.for_force(con, fairness_table, month, force_id, fairness_order)
     return {
         "scoring_file": f"profiles/{product.profile}.yml",
         "scoring_version": str(scoring.get("version")),
