@@ -1,0 +1,82 @@
+"""The benchmark scripts that measure a built warehouse run on the tests' small one.
+
+The benchmarks themselves run on demand at scale (docs/benchmarks.md); this checks that the
+profiling script a data engineer reaches for first still reads what a build leaves behind, and
+that its check of a rewritten model against the compiled one can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MODEL_PROFILE = REPO / "benchmarks" / "model_profile.py"
+
+
+def _profile(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(MODEL_PROFILE), *args], capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+
+
+def _compiled_dim_persons(warehouse: Path) -> Path:
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("model_profile", MODEL_PROFILE)
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.compiled_sql(warehouse, "dim_persons")
+
+
+def test_compiled_sql_is_the_model_not_its_unit_tests(built_warehouse: tuple[Path, str, Path]) -> None:
+    warehouse, _, _ = built_warehouse
+
+    compiled = _compiled_dim_persons(warehouse)
+
+    assert compiled.parts[-3:] == ("marts", "core", "dim_persons.sql")
+    assert "int_person_records" in compiled.read_text()
+
+
+def test_model_profile_times_the_compiled_model_and_compares_a_rewrite(
+        built_warehouse: tuple[Path, str, Path], tmp_path: Path) -> None:
+    warehouse, _, _ = built_warehouse
+    compiled = _compiled_dim_persons(warehouse)
+    same = tmp_path / "same.sql"
+    same.write_text(compiled.read_text())
+    report = tmp_path / "profile.json"
+
+    result = _profile("--warehouse", str(warehouse), "--model", "dim_persons", "--sql", str(same),
+                      "--compare", "--threads", "1", "--json-out", str(report))
+
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(report.read_text())
+    persons = figures["compiled"]["rows"]
+    assert persons > 0 and figures["candidate"]["rows"] == persons
+    assert figures["rows_only_in"] == {"compiled": 0, "candidate": 0}
+    assert figures["compiled"]["operators"], "DuckDB's profile gave no operators"
+    assert "dim_persons (compiled)" in result.stdout and "dim_persons (candidate)" in result.stdout
+
+
+def test_model_profile_fails_when_a_rewrite_loses_rows(built_warehouse: tuple[Path, str, Path],
+                                                       tmp_path: Path) -> None:
+    warehouse, _, _ = built_warehouse
+    compiled = _compiled_dim_persons(warehouse)
+    fewer = tmp_path / "fewer.sql"
+    fewer.write_text(f"select * from ({compiled.read_text()}) where forces not like '%norfolk%'")
+
+    result = _profile("--warehouse", str(warehouse), "--model", "dim_persons", "--sql", str(fewer),
+                      "--compare", "--threads", "1")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "only in the compiled model's result: 0" not in result.stdout
+
+
+def test_model_profile_names_a_model_the_build_did_not_compile(built_warehouse: tuple[Path, str, Path]) -> None:
+    warehouse, _, _ = built_warehouse
+
+    result = _profile("--warehouse", str(warehouse), "--model", "no_such_model")
+
+    assert result.returncode != 0
+    assert "no compiled SQL for no_such_model" in result.stderr
