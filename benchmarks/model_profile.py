@@ -115,6 +115,7 @@ def main() -> int:
     # The compiled SQL names the warehouse's catalog by the file's stem.
     conn.execute(f"attach '{warehouse}' as \"{warehouse.stem}\" (read_only)")
 
+    threads = conn.execute("select current_setting('threads')").fetchone()[0]
     runs = {}
     statements = {"candidate": args.sql.read_text()} if args.sql else {}
     if not args.sql or args.compare:
@@ -125,8 +126,7 @@ def main() -> int:
         run = runs[label]
         print(f"{args.model} ({label}): {run['wall_s']} s wall, {run['cpu_s']} s CPU, {run['rows']:,} rows, "
               f"peak buffer {run['peak_buffer_mib']:,} MiB, spilled {run['peak_temp_dir_mib']:,} MiB "
-              f"(memory_limit {config['memory_limit']}, threads "
-              f"{conn.execute('select current_setting(' + repr('threads') + ')').fetchone()[0]})")
+              f"(memory_limit {config['memory_limit']}, threads {threads})")
         print(f"  {'operator':<26}{'own s':>8}{'rows out':>14}  detail")
         for op in run["operators"][:args.top]:
             print(f"  {op['type']:<26}{op['seconds']:>8.2f}{op['rows']:>14,}  {op['detail']}")
