@@ -52,6 +52,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
 RUN_TIMEOUT = 420.0  # seconds for one DAG run on two busy cores
+UI_TIMEOUT_MS = 30_000  # the UI fills its tables after the page loads; on two busy cores that took over 5 s
 
 pytestmark = [pytest.mark.topology, pytest.mark.postgres, pytest.mark.slow]
 
@@ -479,7 +480,7 @@ def test_backfill_from_the_ui_in_headless_chromium(stack: Stack, first_run: dict
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
-            page.set_default_timeout(30_000)
+            page.set_default_timeout(UI_TIMEOUT_MS)
             page.goto(f"{base}/")
             page.get_by_label("Username").fill("admin")
             page.get_by_label("Password").fill(stack.password)
@@ -495,7 +496,7 @@ def test_backfill_from_the_ui_in_headless_chromium(stack: Stack, first_run: dict
                 picker.get_by_placeholder("YYYY/MM/DD").fill(day.replace("-", "/"))
                 picker.get_by_placeholder("HH:mm").fill("00:00")
                 page.keyboard.press("Escape")
-            sync_api.expect(dialog.get_by_text("1 run will be triggered.")).to_be_visible()
+            sync_api.expect(dialog.get_by_text("1 run will be triggered.")).to_be_visible(timeout=UI_TIMEOUT_MS)
             forces = dialog.locator("#element_forces")
             forces.fill("\n".join(FORCES))
             forces.press("Tab")
@@ -503,7 +504,7 @@ def test_backfill_from_the_ui_in_headless_chromium(stack: Stack, first_run: dict
             dialog.get_by_text("Override parameters on existing runs").click()
             page.screenshot(path=str(tmp_path / "backfill-trigger.png"))
             dialog.get_by_role("button", name="Run Backfill").click()
-            sync_api.expect(dialog).to_be_hidden()
+            sync_api.expect(dialog).to_be_hidden(timeout=UI_TIMEOUT_MS)
 
             backfills = stack.request("GET", "/api/v2/backfills", params={"dag_id": DAG_ID})["backfills"]
             [from_ui] = [b for b in backfills if b["from_date"].startswith(f"{month}-01")]
@@ -517,7 +518,7 @@ def test_backfill_from_the_ui_in_headless_chromium(stack: Stack, first_run: dict
             assert run["conf"] == {"report_month": None, "forces": list(FORCES)}
 
             page.goto(f"{base}/dags/{DAG_ID}/runs")
-            sync_api.expect(page.get_by_text(run["dag_run_id"])).to_be_visible()
+            sync_api.expect(page.get_by_text(run["dag_run_id"])).to_be_visible(timeout=UI_TIMEOUT_MS)
             page.set_viewport_size({"width": 1280, "height": 720})
             page.screenshot(path=str(tmp_path / "backfill-runs.png"))
         finally:
