@@ -16,9 +16,9 @@ clusters as (
 
 ),
 
-{#- Only the columns used below: the records are materialised once for the eight groupings, and
-    the other sixteen columns (addresses, phones, file provenance) made that the model's slowest
-    step at 43 forces (74 s of 8.6 million records; 150 -> 132 s for the model). -#}
+{#- Only the columns used below: the other sixteen (addresses, phones, file provenance), carried
+    into the materialised person records, made that the model's slowest step at 43 forces (74 s
+    of 8.6 million records; 150 -> 132 s for the model). -#}
 records as (
 
     select
@@ -28,30 +28,30 @@ records as (
 
 ),
 
-clustered as (
+{#- DuckDB materialises this once for the groupings below, so it holds only what they read: the
+    record id goes after the join, the source entity becomes the two flags it is read for. -#}
+person_records as (
 
     select
         clusters.person_key,
         clusters.match_probability,
-        records.*
+        records.force_id,
+        records.source_feed,
+        records.role,
+        records.forenames,
+        records.surname,
+        records.date_of_birth,
+        records.sex,
+        records.ethnicity_self,
+        records.ethnicity_officer,
+        records.pnc_id,
+        records.cro_number,
+        records.event_at,
+        records.source_entity = 'national_nominals' as is_national_nominal,
+        case when records.source_entity = 'ocg_members' then records.source_ref end as ocg_ref
 
     from records
     inner join clusters using (record_id)
-
-),
-
-force_persons as (
-
-    select distinct person_key from clustered
-    where force_id is not null
-
-),
-
-person_records as (
-
-    select clustered.*
-    from clustered
-    inner join force_persons using (person_key)
 
 ),
 
@@ -103,25 +103,57 @@ best_{{ attribute }} as (
 ),
 {%- endfor %}
 
-{#- The distinct, sorted lists are built as lists and joined once: string_agg(distinct ...
-    order by ...) sorts within every group and took twice as long on 7 million records. -#}
+{#- Central-platform records belong to a person's clusters, so they count in the groupings above
+    and below; persons with no force record are dropped at the end (record_count = 0) rather
+    than by a join before the groupings, which cost a second pass over every record. The
+    distinct sorted lists of forces, roles and feeds are kept as bitmasks over a dictionary of
+    each (macros/bitmask.sql: a list per person was the model's slowest step). -#}
+dictionaries as (
+
+    select
+        {{ bitmask_dictionary('force_id', 'force ids') }} as force_values,
+        {{ bitmask_dictionary('role', 'roles') }} as role_values,
+        {{ bitmask_dictionary('source_feed', 'source feeds') }} as source_feed_values
+
+    from person_records
+
+),
+
+appearance_bits as (
+
+    select
+        person_records.person_key,
+        count(*) filter (where person_records.force_id is not null) as record_count,
+        bit_or({{ bitmask_of('dictionaries.force_values', 'person_records.force_id') }})
+            filter (where person_records.force_id is not null) as force_bits,
+        bit_or({{ bitmask_of('dictionaries.role_values', 'person_records.role') }})
+            filter (where person_records.force_id is not null and person_records.role is not null) as role_bits,
+        bit_or({{ bitmask_of('dictionaries.source_feed_values', 'person_records.source_feed') }})
+            filter (where person_records.force_id is not null and person_records.source_feed is not null) as source_feed_bits,
+        min(person_records.event_at) as first_seen_at,
+        max(person_records.event_at) as last_seen_at,
+        bool_or(person_records.source_feed = 'visor') as is_visor_nominal,
+        bool_or(person_records.is_national_nominal) as in_national_nominals,
+        list_sort(list_distinct(list(person_records.ocg_ref) filter (where person_records.ocg_ref is not null))) as ocg_ref_list,
+        min(person_records.match_probability) as min_match_probability
+
+    from person_records
+    cross join dictionaries
+    group by person_records.person_key
+
+),
+
 appearance_lists as (
 
     select
-        person_key,
-        count(*) filter (where force_id is not null) as record_count,
-        list_sort(list_distinct(list(force_id))) as force_list,
-        list_sort(list_distinct(list(role) filter (where force_id is not null))) as role_list,
-        list_sort(list_distinct(list(source_feed) filter (where force_id is not null))) as source_feed_list,
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at,
-        bool_or(source_feed = 'visor') as is_visor_nominal,
-        bool_or(source_entity = 'national_nominals') as in_national_nominals,
-        list_sort(list_distinct(list(source_ref) filter (where source_entity = 'ocg_members'))) as ocg_ref_list,
-        min(match_probability) as min_match_probability
+        appearance_bits.*,
+        {{ values_in_bitmask('dictionaries.force_values', 'appearance_bits.force_bits') }} as force_list,
+        {{ values_in_bitmask('dictionaries.role_values', 'appearance_bits.role_bits') }} as role_list,
+        {{ values_in_bitmask('dictionaries.source_feed_values', 'appearance_bits.source_feed_bits') }} as source_feed_list
 
-    from person_records
-    group by person_key
+    from appearance_bits
+    cross join dictionaries
+    where appearance_bits.record_count > 0
 
 ),
 
