@@ -1,12 +1,13 @@
 {#- Distinct sorted values per group without building a list per group.
 
     list_sort(list_distinct(list(x))) grouped by person keeps every record's value in a list
-    until the group ends; at S1 (6.9 million records, 2.7 million persons) that aggregate was
-    13 of dim_persons' 20 seconds. A small set of values (forces, roles, feeds) can instead be
-    numbered once (a sorted dictionary of every value) and each group keeps one integer with a
-    bit per value it saw (bit_or), decoded back to the sorted values at the end: the same lists,
-    2.4 seconds. A uhugeint has 128 bits, so the dictionary must hold at most 128 values;
-    bitmask_dictionary stops the build with a clear error beyond that rather than lose values. -#}
+    until the group ends; at S1 (6.9 million records, 2.7 million persons) that aggregate took
+    13.6 s of operator time in a 19.4 s dim_persons (benchmarks/model_profile.py). A small set
+    of values (forces, roles, feeds) can instead be numbered once (a sorted dictionary of every
+    value) and each group keeps one integer with a bit per value it saw (bit_or), decoded back
+    to the sorted values at the end: the same lists in about 2.5 s. A uhugeint has 128 bits, so
+    the dictionary must hold at most 128 values; bitmask_dictionary stops the build with a
+    clear error beyond that rather than lose values. -#}
 
 {% macro bitmask_dictionary(column, what) -%}
     case

@@ -107,7 +107,9 @@ best_{{ attribute }} as (
     and below; persons with no force record are dropped at the end (record_count = 0) rather
     than by a join before the groupings, which cost a second pass over every record. The
     distinct sorted lists of forces, roles and feeds are kept as bitmasks over a dictionary of
-    each (macros/bitmask.sql: a list per person was the model's slowest step). -#}
+    each (macros/bitmask.sql: a list per person was the model's slowest step). The dictionaries
+    come from their own narrow scan and are read as scalar subqueries: built from person_records
+    and cross-joined, they ran the S1 build out of its 4 GB beside a concurrent data test. -#}
 dictionaries as (
 
     select
@@ -115,7 +117,7 @@ dictionaries as (
         {{ bitmask_dictionary('role', 'roles') }} as role_values,
         {{ bitmask_dictionary('source_feed', 'source feeds') }} as source_feed_values
 
-    from person_records
+    from {{ ref('int_person_records') }}
 
 ),
 
@@ -124,11 +126,11 @@ appearance_bits as (
     select
         person_records.person_key,
         count(*) filter (where person_records.force_id is not null) as record_count,
-        bit_or({{ bitmask_of('dictionaries.force_values', 'person_records.force_id') }})
+        bit_or({{ bitmask_of('(select force_values from dictionaries)', 'person_records.force_id') }})
             filter (where person_records.force_id is not null) as force_bits,
-        bit_or({{ bitmask_of('dictionaries.role_values', 'person_records.role') }})
+        bit_or({{ bitmask_of('(select role_values from dictionaries)', 'person_records.role') }})
             filter (where person_records.force_id is not null and person_records.role is not null) as role_bits,
-        bit_or({{ bitmask_of('dictionaries.source_feed_values', 'person_records.source_feed') }})
+        bit_or({{ bitmask_of('(select source_feed_values from dictionaries)', 'person_records.source_feed') }})
             filter (where person_records.force_id is not null and person_records.source_feed is not null) as source_feed_bits,
         min(person_records.event_at) as first_seen_at,
         max(person_records.event_at) as last_seen_at,
@@ -138,7 +140,6 @@ appearance_bits as (
         min(person_records.match_probability) as min_match_probability
 
     from person_records
-    cross join dictionaries
     group by person_records.person_key
 
 ),
@@ -147,12 +148,11 @@ appearance_lists as (
 
     select
         appearance_bits.*,
-        {{ values_in_bitmask('dictionaries.force_values', 'appearance_bits.force_bits') }} as force_list,
-        {{ values_in_bitmask('dictionaries.role_values', 'appearance_bits.role_bits') }} as role_list,
-        {{ values_in_bitmask('dictionaries.source_feed_values', 'appearance_bits.source_feed_bits') }} as source_feed_list
+        {{ values_in_bitmask('(select force_values from dictionaries)', 'appearance_bits.force_bits') }} as force_list,
+        {{ values_in_bitmask('(select role_values from dictionaries)', 'appearance_bits.role_bits') }} as role_list,
+        {{ values_in_bitmask('(select source_feed_values from dictionaries)', 'appearance_bits.source_feed_bits') }} as source_feed_list
 
     from appearance_bits
-    cross join dictionaries
     where appearance_bits.record_count > 0
 
 ),
