@@ -13,7 +13,7 @@
     case
         when count(distinct {{ column }}) <= 128
             then list_sort(list_distinct(list({{ column }})))
-        else error('more than 128 distinct {{ what }}: the bitmask of distinct values holds 128; list them with list_distinct instead')
+        else error('more than 128 distinct {{ what }} in the person records: dbt_project/macros/bitmask.sql keeps at most 128 values a column; aggregate this column with list_distinct instead')
     end
 {%- endmacro %}
 
