@@ -173,7 +173,7 @@ def _normalise_in_lookup_tables(conn: Any) -> int:
                coalesce(r.first_source_month, '') as first_seen, {", ".join(selected)}
         from main.int_person_records r {" ".join(joins)}
     """)
-    return conn.execute("select count(*) from _fp_person_records").fetchone()[0]
+    return conn.execute("select count(*) from _fp_person_records").fetchall()[0][0]
 
 
 def _group_identical_records(conn: Any) -> int:
@@ -204,7 +204,7 @@ def _group_identical_records(conn: Any) -> int:
         select r.record_id, r.first_seen, g.group_id
         from _fp_person_records r join _fp_person_groups g using (group_rank)
     """)
-    return conn.execute("select count(*) from _fp_person_groups").fetchone()[0]
+    return conn.execute("select count(*) from _fp_person_groups").fetchall()[0][0]
 
 
 def _score_identical_copies(conn: Any, settings: dict[str, Any], threshold: float) -> pd.DataFrame:

@@ -1,0 +1,116 @@
+"""Benchmark: how many pairs each blocking rule makes person resolution score, on a built warehouse.
+
+    .venv/bin/python benchmarks/blocking_profile.py --warehouse var/bench/runs/<run>/warehouse/force_profiles.duckdb \
+        --json-out var/bench/blocking.json
+
+Why: Splink's ``predict`` scores every pair some blocking rule brings together, so its time
+follows the number of pairs, and a rule on a common key (a date of birth and a surname's first
+letter) makes pairs that grow with the square of the records, not with the records. At national
+volume the resolution step grew faster than the months of history (docs/benchmarks.md, S2);
+this says which rule it is. It prepares the distinct records exactly as the build's hook does
+(``forceprofiles.warehouse_resolution``: normalise, then one row per set of identical records,
+attached read-only, nothing written) and counts with Splink's own
+``splink.blocking_analysis.count_comparisons_from_blocking_rules``: for each rule in the model's
+order, the pairs it adds that no earlier rule made (what ``predict`` scores) and the running
+total. ``--sample`` below 1 estimates from a hash sample of the records on each side (Splink
+scales the count back up); 1.0, the default, counts exactly.
+
+Also prints, per rule, the gross pairs of its largest blocks (``--largest``), so a skewed key
+(one date of birth held by thousands of records) shows by name of the key's size, never by value:
+nothing personal is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--model", type=Path, default=None, help="a person model artefact (default: the saved one)")
+    parser.add_argument("--sample", type=float, default=1.0,
+                        help="record sample proportion per side of each blocking join (1.0: exact counts)")
+    parser.add_argument("--largest", type=int, default=3, help="sizes of each rule's largest blocks to print")
+    parser.add_argument("--json-out", type=Path, default=None, help="write the figures here as JSON")
+    args = parser.parse_args()
+
+    import duckdb
+    from splink import DuckDBAPI
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    from forceprofiles.linkage import COMPARED_COLUMNS, LINKAGE_DUCKDB_MEMORY, load_model, settings_for_table
+    from forceprofiles.warehouse import duckdb_config
+    # The hook's own preparation steps, so the records counted are exactly the ones predict scores.
+    from forceprofiles.warehouse_resolution import _group_identical_records, _normalise_in_lookup_tables
+
+    started = time.perf_counter()
+    with duckdb.connect(config=duckdb_config()) as con:
+        con.execute(f"attach '{args.warehouse}' as built (read_only)")
+        con.execute("create view main.int_person_records as select * from built.main.int_person_records")
+        records = _normalise_in_lookup_tables(con)
+        per_force = dict(con.execute("select force, count(*) from _fp_person_records "
+                                     "where force is not null group by force").fetchall())
+        groups = _group_identical_records(con)
+        compared = ", ".join(f'"{c}"' for c in COMPARED_COLUMNS)
+        table = con.sql(f"select group_id as record_id, source, {compared} from _fp_person_groups").to_arrow_table()
+    prepared_seconds = time.perf_counter() - started
+    print(f"{records:,} records, {groups:,} distinct records to compare (prepared in {prepared_seconds:.1f} s)",
+          flush=True)
+
+    settings = settings_for_table(load_model(args.model), records, per_force)
+    rules = [rule["blocking_rule"] for rule in settings["blocking_rules_to_generate_predictions"]]
+    splink_db = duckdb.connect(config={"memory_limit": LINKAGE_DUCKDB_MEMORY})
+    frame = DuckDBAPI(connection=splink_db).register(table, dataset_display_name="persons")
+    del table
+
+    started = time.perf_counter()
+    counted = count_comparisons_from_blocking_rules(frame, blocking_rules=rules, link_type="dedupe_only",
+                                                   unique_id_column_name="record_id",
+                                                   record_sample_proportion=args.sample)
+    count_seconds = time.perf_counter() - started
+
+    rows: list[dict[str, Any]] = []
+    print(f"\n{'rule':<4}{'pairs it adds':>16}{'cumulative':>16}{'largest blocks (gross pairs)':>36}  blocking rule")
+    for number, (rule, count) in enumerate(zip(rules, counted), start=1):
+        largest = _largest_blocks(splink_db, frame.physical_name, rule, args.largest)
+        rows.append({"rule": rule, "pairs_added": int(count["marginal_comparison_count"]),
+                     "cumulative_pairs": int(count["cumulative_comparison_count"]),
+                     "largest_blocks_gross_pairs": largest, "is_estimate": bool(count["is_estimate"])})
+        print(f"{number:<4}{rows[-1]['pairs_added']:>16,}{rows[-1]['cumulative_pairs']:>16,}"
+              f"{', '.join(f'{n:,}' for n in largest):>36}  {rule}")
+    total = rows[-1]["cumulative_pairs"] if rows else 0
+    print(f"\n{total:,} pairs to score over {groups:,} distinct records "
+          f"({total / max(groups, 1):,.1f} a record); counted in {count_seconds:.1f} s"
+          f"{' (estimated from a sample)' if args.sample < 1 else ''}")
+    report = {"warehouse": str(args.warehouse), "records": records, "distinct_records": groups,
+              "sample": args.sample, "pairs_to_score": total, "prepare_seconds": round(prepared_seconds, 1),
+              "count_seconds": round(count_seconds, 1), "rules": rows}
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def _largest_blocks(con: Any, table: str, rule: str, how_many: int) -> list[int]:
+    """Gross pairs (n·(n-1)/2) of a rule's ``how_many`` largest blocks, for an equi-join rule whose
+    left and right keys are the same expressions; [] for a rule that joins two different columns."""
+    keys = []
+    for condition in rule.split(" AND "):
+        left, _, right = condition.partition(" = ")
+        if left.replace('l."', '"') != right.replace('r."', '"'):
+            return []
+        keys.append(left.replace('l."', '"'))
+    sizes = con.execute(f"""
+        select count(*) as n from {table} where {" and ".join(f"{k} is not null" for k in keys)}
+        group by {", ".join(keys)} order by n desc limit {how_many}
+    """).fetchall()
+    return [n * (n - 1) // 2 for (n,) in sizes]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
