@@ -36,9 +36,34 @@ def main() -> int:
     parser.add_argument("--sample", type=float, default=1.0,
                         help="record sample proportion per side of each blocking join (1.0: exact counts)")
     parser.add_argument("--largest", type=int, default=3, help="sizes of each rule's largest blocks to print")
+    parser.add_argument("--last-months", default=None,
+                        help="comma-separated windows, e.g. 2,4,6: count again on the force records first seen "
+                             "in the warehouse's last N months only (the central platform's kept whole), as a "
+                             "warehouse of N months of history would hold them, so one build shows how the pairs "
+                             "grow with history")
     parser.add_argument("--json-out", type=Path, default=None, help="write the figures here as JSON")
     args = parser.parse_args()
 
+    windows: list[int | None] = [None]
+    if args.last_months:
+        windows = [int(n) for n in args.last_months.split(",")]
+    reports = [count_pairs(args.warehouse, last_months=n, model=args.model, sample=args.sample,
+                           largest=args.largest) for n in windows]
+    if len(reports) > 1:
+        print(f"\n{'months':>7}{'records':>14}{'distinct':>14}{'pairs to score':>18}{'pairs a record':>16}")
+        for report in reports:
+            print(f"{report['last_months']:>7}{report['records']:>14,}{report['distinct_records']:>14,}"
+                  f"{report['pairs_to_score']:>18,}{report['pairs_to_score'] / max(report['distinct_records'], 1):>16,.1f}")
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(reports if len(reports) > 1 else reports[0], indent=1) + "\n",
+                                 encoding="utf-8")
+    return 0
+
+
+def count_pairs(warehouse: Path, *, last_months: int | None, model: Path | None, sample: float,
+                largest: int) -> dict[str, Any]:
+    """Pairs each blocking rule adds over the warehouse's person records (or its last months' only)."""
     import duckdb
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
@@ -50,8 +75,14 @@ def main() -> int:
 
     started = time.perf_counter()
     with duckdb.connect(config=duckdb_config()) as con:
-        con.execute(f"attach '{args.warehouse}' as built (read_only)")
-        con.execute("create view main.int_person_records as select * from built.main.int_person_records")
+        con.execute(f"attach '{warehouse}' as built (read_only)")
+        window = ""
+        if last_months is not None:
+            newest = con.execute("select max(first_source_month) from built.main.int_person_records").fetchall()[0][0]
+            cutoff = con.execute("select strftime(cast(? || '-01' as date) - to_months(? - 1), '%Y-%m')",
+                                 [newest, last_months]).fetchall()[0][0]
+            window = f" where r.force_id is null or r.first_source_month >= '{cutoff}'"
+        con.execute(f"create view main.int_person_records as select * from built.main.int_person_records r{window}")
         records = _normalise_in_lookup_tables(con)
         per_force = dict(con.execute("select force, count(*) from _fp_person_records "
                                      "where force is not null group by force").fetchall())
@@ -59,10 +90,11 @@ def main() -> int:
         compared = ", ".join(f'"{c}"' for c in COMPARED_COLUMNS)
         table = con.sql(f"select group_id as record_id, source, {compared} from _fp_person_groups").to_arrow_table()
     prepared_seconds = time.perf_counter() - started
-    print(f"{records:,} records, {groups:,} distinct records to compare (prepared in {prepared_seconds:.1f} s)",
-          flush=True)
+    label = "all months" if last_months is None else f"the last {last_months} month(s)"
+    print(f"\n{label}: {records:,} records, {groups:,} distinct records to compare "
+          f"(prepared in {prepared_seconds:.1f} s)", flush=True)
 
-    settings = settings_for_table(load_model(args.model), records, per_force)
+    settings = settings_for_table(load_model(model), records, per_force)
     rules = [rule["blocking_rule"] for rule in settings["blocking_rules_to_generate_predictions"]]
     splink_db = duckdb.connect(config={"memory_limit": LINKAGE_DUCKDB_MEMORY})
     frame = DuckDBAPI(connection=splink_db).register(table, dataset_display_name="persons")
@@ -71,29 +103,26 @@ def main() -> int:
     started = time.perf_counter()
     counted = count_comparisons_from_blocking_rules(frame, blocking_rules=rules, link_type="dedupe_only",
                                                    unique_id_column_name="record_id",
-                                                   record_sample_proportion=args.sample)
+                                                   record_sample_proportion=sample)
     count_seconds = time.perf_counter() - started
 
     rows: list[dict[str, Any]] = []
-    print(f"\n{'rule':<4}{'pairs it adds':>16}{'cumulative':>16}{'largest blocks (gross pairs)':>36}  blocking rule")
+    print(f"{'rule':<4}{'pairs it adds':>16}{'cumulative':>16}{'largest blocks (gross pairs)':>36}  blocking rule")
     for number, (rule, count) in enumerate(zip(rules, counted), start=1):
-        largest = _largest_blocks(splink_db, frame.physical_name, rule, args.largest)
+        sizes = _largest_blocks(splink_db, frame.physical_name, rule, largest)
         rows.append({"rule": rule, "pairs_added": int(count["marginal_comparison_count"]),
                      "cumulative_pairs": int(count["cumulative_comparison_count"]),
-                     "largest_blocks_gross_pairs": largest, "is_estimate": bool(count["is_estimate"])})
+                     "largest_blocks_gross_pairs": sizes, "is_estimate": bool(count["is_estimate"])})
         print(f"{number:<4}{rows[-1]['pairs_added']:>16,}{rows[-1]['cumulative_pairs']:>16,}"
-              f"{', '.join(f'{n:,}' for n in largest):>36}  {rule}")
+              f"{', '.join(f'{n:,}' for n in sizes):>36}  {rule}")
+    splink_db.close()
     total = rows[-1]["cumulative_pairs"] if rows else 0
-    print(f"\n{total:,} pairs to score over {groups:,} distinct records "
+    print(f"{total:,} pairs to score over {groups:,} distinct records "
           f"({total / max(groups, 1):,.1f} a record); counted in {count_seconds:.1f} s"
-          f"{' (estimated from a sample)' if args.sample < 1 else ''}")
-    report = {"warehouse": str(args.warehouse), "records": records, "distinct_records": groups,
-              "sample": args.sample, "pairs_to_score": total, "prepare_seconds": round(prepared_seconds, 1),
-              "count_seconds": round(count_seconds, 1), "rules": rows}
-    if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    return 0
+          f"{' (estimated from a sample)' if sample < 1 else ''}", flush=True)
+    return {"warehouse": str(warehouse), "last_months": last_months if last_months is not None else "all",
+            "records": records, "distinct_records": groups, "sample": sample, "pairs_to_score": total,
+            "prepare_seconds": round(prepared_seconds, 1), "count_seconds": round(count_seconds, 1), "rules": rows}
 
 
 def _largest_blocks(con: Any, table: str, rule: str, how_many: int) -> list[int]:
