@@ -80,3 +80,28 @@ def test_model_profile_names_a_model_the_build_did_not_compile(built_warehouse: 
 
     assert result.returncode != 0
     assert "no compiled SQL for no_such_model" in result.stderr
+
+
+BLOCKING_PROFILE = REPO / "benchmarks" / "blocking_profile.py"
+
+
+def test_blocking_profile_counts_the_pairs_of_each_rule_and_of_a_shorter_history(
+        built_warehouse: tuple[Path, str, Path], tmp_path: Path) -> None:
+    warehouse, _, _ = built_warehouse
+    report = tmp_path / "blocking.json"
+
+    result = subprocess.run([sys.executable, str(BLOCKING_PROFILE), "--warehouse", str(warehouse),
+                             "--last-months", "1,2", "--json-out", str(report)],
+                            capture_output=True, text=True, timeout=300, cwd=REPO)
+
+    assert result.returncode == 0, result.stderr
+    one_month, two_months = json.loads(report.read_text())
+    assert [one_month["last_months"], two_months["last_months"]] == [1, 2]
+    assert 0 < one_month["records"] < two_months["records"]
+    assert 0 < one_month["pairs_to_score"] <= two_months["pairs_to_score"]
+    for window in (one_month, two_months):
+        assert window["distinct_records"] <= window["records"]
+        assert sum(rule["pairs_added"] for rule in window["rules"]) == window["pairs_to_score"]
+        assert [rule["cumulative_pairs"] for rule in window["rules"]] == sorted(
+            rule["cumulative_pairs"] for rule in window["rules"])
+    assert "pairs to score over" in result.stdout
