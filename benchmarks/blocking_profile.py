@@ -16,8 +16,8 @@ total. ``--sample`` below 1 estimates from a hash sample of the records on each 
 scales the count back up); 1.0, the default, counts exactly.
 
 Also prints, per rule, the gross pairs of its largest blocks (``--largest``), so a skewed key
-(one date of birth held by thousands of records) shows by name of the key's size, never by value:
-nothing personal is printed.
+(one date of birth held by thousands of records) shows by its size; the key's value is never
+printed, so nothing personal is.
 """
 
 from __future__ import annotations
