@@ -68,10 +68,14 @@ def count_pairs(warehouse: Path, *, last_months: int | None, model: Path | None,
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from forceprofiles.linkage import COMPARED_COLUMNS, LINKAGE_DUCKDB_MEMORY, load_model, settings_for_table
+    from forceprofiles.linkage import LINKAGE_DUCKDB_MEMORY, load_model, settings_for_table
     from forceprofiles.warehouse import duckdb_config
     # The hook's own preparation steps, so the records counted are exactly the ones predict scores.
-    from forceprofiles.warehouse_resolution import _group_identical_records, _normalise_in_lookup_tables
+    from forceprofiles.warehouse_resolution import (
+        distinct_records_table,
+        group_identical_records,
+        normalise_person_records,
+    )
 
     started = time.perf_counter()
     with duckdb.connect(config=duckdb_config()) as con:
@@ -83,12 +87,9 @@ def count_pairs(warehouse: Path, *, last_months: int | None, model: Path | None,
                                  [newest, last_months]).fetchall()[0][0]
             window = f" where r.force_id is null or r.first_source_month >= '{cutoff}'"
         con.execute(f"create view main.int_person_records as select * from built.main.int_person_records r{window}")
-        records = _normalise_in_lookup_tables(con)
-        per_force = dict(con.execute("select force, count(*) from _fp_person_records "
-                                     "where force is not null group by force").fetchall())
-        groups = _group_identical_records(con)
-        compared = ", ".join(f'"{c}"' for c in COMPARED_COLUMNS)
-        table = con.sql(f"select group_id as record_id, source, {compared} from _fp_person_groups").to_arrow_table()
+        records, per_force = normalise_person_records(con)
+        groups = group_identical_records(con)
+        table = distinct_records_table(con)
     prepared_seconds = time.perf_counter() - started
     label = "all months" if last_months is None else f"the last {last_months} month(s)"
     print(f"\n{label}: {records:,} records, {groups:,} distinct records to compare "

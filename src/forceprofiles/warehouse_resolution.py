@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from forceprofiles.clustering import Identifiers, constrained_components
 from forceprofiles.linkage import (
@@ -83,15 +84,13 @@ def resolve_persons_in_warehouse(conn: Any, model_path: Path | str | None = None
     model = load_model(model_path)
     timer = _StepTimer()
     try:
-        records = _normalise_in_lookup_tables(conn)
-        per_force = dict(conn.execute("select force, count(*) from _fp_person_records "
-                                      "where force is not null group by force").fetchall())
+        records, per_force = normalise_person_records(conn)
         settings = settings_for_table(model, records, per_force)
         _write_resolution_settings(conn, model, settings, records, len(per_force), threshold)
         prior = settings["probability_two_random_records_match"]
         timer.done("normalise", f"{records:,} records over {len(per_force)} forces, prior 1 in {1 / prior:,.0f}, "
                                 f"same force u {_force_same_u(settings)}")
-        groups = _group_identical_records(conn)
+        groups = group_identical_records(conn)
         timer.done("group", f"{groups:,} distinct records to compare")
         self_links = _score_identical_copies(conn, settings, threshold)
         timer.done("identical copies", f"{len(self_links)} null patterns scored")
@@ -145,11 +144,14 @@ class _StepTimer:
         return time.perf_counter() - self.started
 
 
-def _normalise_in_lookup_tables(conn: Any) -> int:
-    """``_fp_person_records``: every record's id, source, first_seen and compared columns.
+def normalise_person_records(conn: Any) -> tuple[int, dict[str, int]]:
+    """Step 1. ``_fp_person_records``: every record's id, source, first_seen and compared columns;
+    returns the number of records and the records per force (the central platform's are not a
+    force), which the model's prior and force weight depend on.
 
     Each raw column's distinct values are normalised once (a region's records repeat the same
-    names, dates and postcodes millions of times) and joined back by value."""
+    names, dates and postcodes millions of times) and joined back by value. Public so that a
+    benchmark (``benchmarks/blocking_profile.py``) prepares exactly the records predict scores."""
     joins, selected = [], []
     for raw in RAW_COMPARED:
         conn.execute(f'create or replace temp table _fp_lookup_{raw} as '
@@ -173,11 +175,15 @@ def _normalise_in_lookup_tables(conn: Any) -> int:
                coalesce(r.first_source_month, '') as first_seen, {", ".join(selected)}
         from main.int_person_records r {" ".join(joins)}
     """)
-    return conn.execute("select count(*) from _fp_person_records").fetchall()[0][0]
+    records = conn.execute("select count(*) from _fp_person_records").fetchall()[0][0]
+    per_force = dict(conn.execute("select force, count(*) from _fp_person_records "
+                                  "where force is not null group by force").fetchall())
+    return records, per_force
 
 
-def _group_identical_records(conn: Any) -> int:
-    """``_fp_person_groups``: one row per set of records identical in every compared column.
+def group_identical_records(conn: Any) -> int:
+    """Step 2 (after :func:`normalise_person_records`). ``_fp_person_groups``: one row per set of
+    records identical in every compared column; returns how many, the records predict compares.
 
     group_id runs 0..n-1 in order of the group's smallest record id (deterministic);
     ``pattern`` has bit i set when COMPARED_COLUMNS[i] is present (as in
@@ -234,9 +240,7 @@ def _predict_links(conn: Any, settings: dict[str, Any], threshold: float,
     empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0))
     if groups < 2:
         return empty
-    compared = ", ".join(f'"{c}"' for c in COMPARED_COLUMNS)
-    table = conn.sql(f"select group_id as record_id, source, {compared} from _fp_person_groups "
-                         f"order by group_id").to_arrow_table()
+    table = distinct_records_table(conn)
     linker = splink_linker(table, settings)
     del table
     predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
@@ -246,6 +250,14 @@ def _predict_links(conn: Any, settings: dict[str, Any], threshold: float,
         return empty
     return (np.asarray(links["record_id_l"], dtype=np.int64), np.asarray(links["record_id_r"], dtype=np.int64),
             np.asarray(links["match_probability"], dtype=float))
+
+
+def distinct_records_table(conn: Any) -> pa.Table:
+    """The groups of :func:`group_identical_records` as Splink's input, one row each (the group id
+    as its record id), as an Arrow table: no Python object per record."""
+    compared = ", ".join(f'"{c}"' for c in COMPARED_COLUMNS)
+    return conn.sql(f"select group_id as record_id, source, {compared} from _fp_person_groups "
+                    f"order by group_id").to_arrow_table()
 
 
 def _write_components(conn: Any, groups: int, left: np.ndarray, right: np.ndarray, probability: np.ndarray) -> None:
