@@ -8,6 +8,7 @@ failing one raises). dbt starts slowly, so the builds are shared by the tests be
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,9 +131,18 @@ def test_feed_accounting_matches_the_lake(monthly_builds: dict[str, Any]) -> Non
     assert landed == (rows_in_lake, True, 0)
 
 
-def test_an_empty_lake_builds_empty_marts(tmp_path: Path) -> None:
+def test_an_empty_lake_builds_empty_marts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(warehouse.MEMORY_ENV, "3GiB")
+    seen: dict[str, str] = {}
+
+    def resolver(conn: duckdb.DuckDBPyConnection) -> None:
+        seen["resolution"] = conn.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        seen["dbt profile"] = os.environ[warehouse.MEMORY_ENV]  # what profiles.yml's env_var() reads
+        warehouse.baseline_person_clusters(conn)
+
     summary = warehouse.build_warehouse("2026-03", lake_root=tmp_path / "no_lake",
-                                        warehouse_path=tmp_path / "empty.duckdb")
+                                        warehouse_path=tmp_path / "empty.duckdb", resolve_persons=resolver)
+    assert seen == {"resolution": "3.0 GiB", "dbt profile": "3GiB"}
     assert summary["person_clusters"] == {"records": 0, "persons": 0}
     assert summary["marts"] and all(rows == 0 for rows in summary["marts"].values())
     conn = duckdb.connect(str(tmp_path / "empty.duckdb"), read_only=True)
@@ -219,6 +229,19 @@ def test_the_dbt_project_parses_and_its_generated_files_are_current(tmp_path: Pa
     check = subprocess.run([sys.executable, str(project / "scripts" / "make_seeds.py"), "--check"],
                            capture_output=True, text=True, env={"PYTHONPATH": str(REPO / "src"), "PATH": ""})
     assert check.returncode == 0, check.stderr
+
+
+def test_the_memory_limit_is_a_share_of_the_memory_available_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert warehouse.default_memory_limit(24 * 2**30) == "9GiB"  # 40%, whole GiB down
+    assert warehouse.default_memory_limit(64 * 2**30) == "25GiB"
+    assert warehouse.default_memory_limit(2**30) == "1GiB"  # never below the minimum
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert 0 < warehouse.available_memory_bytes() <= physical
+
+    monkeypatch.delenv(warehouse.MEMORY_ENV, raising=False)
+    assert warehouse.duckdb_config() == {"memory_limit": warehouse.default_memory_limit()}
+    monkeypatch.setenv(warehouse.MEMORY_ENV, " 12GB ")
+    assert warehouse.duckdb_config() == {"memory_limit": "12GB"}
 
 
 def test_report_month_is_checked() -> None:

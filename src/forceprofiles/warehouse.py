@@ -49,12 +49,42 @@ PERSON_CLUSTERS = "main.person_clusters"
 # resolution's from duckdb_config()): without one DuckDB takes up to 80% of the machine; with it,
 # big joins and sorts spill to a temporary folder beside the warehouse instead.
 MEMORY_ENV = "FORCEPROFILES_DUCKDB_MEMORY"
-DEFAULT_MEMORY = "4GB"
+# Without the variable: this share of the memory the process may use. A fixed 4GB ran out of
+# memory at national volume (43 forces, 6 months: docs/benchmarks.md), where 8GB built with a
+# 9.1 GiB peak; 40% of a 24 GiB machine is 9 GiB and leaves the rest to Splink's own DuckDB
+# (FORCEPROFILES_LINKAGE_MEMORY), Python and the worker's other tasks.
+MEMORY_SHARE = 0.4
+MINIMUM_MEMORY_GIB = 1
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
 
 def duckdb_config() -> dict[str, str]:
-    """The DuckDB settings of the build's connections (``$FORCEPROFILES_DUCKDB_MEMORY``, default 4GB)."""
-    return {"memory_limit": os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY}
+    """The DuckDB settings of the build's connections: ``$FORCEPROFILES_DUCKDB_MEMORY`` as given
+    (DuckDB's units: ``8GB``, ``6GiB``), else :func:`default_memory_limit`."""
+    return {"memory_limit": os.environ.get(MEMORY_ENV, "").strip() or default_memory_limit()}
+
+
+def default_memory_limit(available_bytes: int | None = None) -> str:
+    """:data:`MEMORY_SHARE` of ``available_bytes`` (default :func:`available_memory_bytes`) in
+    whole GiB, at least :data:`MINIMUM_MEMORY_GIB`: the build grows with the records, so a
+    bigger machine should let it, and a small one should spill rather than be killed."""
+    available = available_memory_bytes() if available_bytes is None else available_bytes
+    return f"{max(MINIMUM_MEMORY_GIB, int(available * MEMORY_SHARE / 2**30))}GiB"
+
+
+def available_memory_bytes() -> int:
+    """The memory this process may use: the machine's, or its container's limit where that is lower
+    (cgroup v2 ``memory.max`` or v1 ``memory.limit_in_bytes``: in a container the machine's own
+    figure is the host's, and a limit above the container's gets the worker killed, not spilled)."""
+    available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in _CGROUP_LIMITS:
+        try:
+            text = Path(path).read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        if text.isdigit():  # "max" (v2) means no limit
+            available = min(available, int(text))
+    return available
 PERSON_CLUSTER_COLUMNS: tuple[str, ...] = ("record_id", "person_key", "match_probability")
 
 # What each dbt step builds. Step 1 runs a test only when all its parents are selected ("cautious"
@@ -140,7 +170,10 @@ def build_warehouse(
         common.append("--quiet")
 
     summary: dict[str, Any] = {"month": month, "warehouse": str(warehouse_path), "steps": []}
-    with _BUILD_LOCK, _environment({settings.WAREHOUSE_ENV: str(warehouse_path)}):
+    # dbt's profile reads the memory limit from the environment; the person resolution's
+    # connection from duckdb_config(): both the same.
+    environment = {settings.WAREHOUSE_ENV: str(warehouse_path), MEMORY_ENV: duckdb_config()["memory_limit"]}
+    with _BUILD_LOCK, _environment(environment):
         from dbt.cli.main import dbtRunner
 
         started = time.monotonic()
