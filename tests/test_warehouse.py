@@ -232,9 +232,9 @@ def test_the_dbt_project_parses_and_its_generated_files_are_current(tmp_path: Pa
 
 
 def test_the_memory_limit_is_a_share_of_the_memory_available_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert warehouse.default_memory_limit(24 * 2**30) == "9GiB"  # 40%, whole GiB down
-    assert warehouse.default_memory_limit(64 * 2**30) == "25GiB"
-    assert warehouse.default_memory_limit(2**30) == "1GiB"  # never below the minimum
+    assert warehouse.default_memory_limit(24 * 2**30) == "8GB"  # a third, whole (decimal) GB down
+    assert warehouse.default_memory_limit(64 * 2**30) == "22GB"
+    assert warehouse.default_memory_limit(2**30) == "1GB"  # never below the minimum
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert 0 < warehouse.available_memory_bytes() <= physical
 

@@ -49,12 +49,12 @@ PERSON_CLUSTERS = "main.person_clusters"
 # resolution's from duckdb_config()): without one DuckDB takes up to 80% of the machine; with it,
 # big joins and sorts spill to a temporary folder beside the warehouse instead.
 MEMORY_ENV = "FORCEPROFILES_DUCKDB_MEMORY"
-# Without the variable: this share of the memory the process may use. A fixed 4GB ran out of
-# memory at national volume (43 forces, 6 months: docs/benchmarks.md), where 8GB built with a
-# 9.1 GiB peak; 40% of a 24 GiB machine is 9 GiB and leaves the rest to Splink's own DuckDB
-# (FORCEPROFILES_LINKAGE_MEMORY), Python and the worker's other tasks.
-MEMORY_SHARE = 0.4
-MINIMUM_MEMORY_GIB = 1
+# Without the variable: a third of the memory the process may use, in DuckDB's decimal GB. A
+# fixed 4GB ran out of memory at national volume (43 forces, 6 months: docs/benchmarks.md),
+# where 8GB built with a 9.1 GiB peak; a third of a 24 GiB machine is that 8GB, and leaves the
+# rest to Splink's own DuckDB (FORCEPROFILES_LINKAGE_MEMORY), Python and the worker's other tasks.
+MEMORY_SHARE = 1 / 3
+MINIMUM_MEMORY_GB = 1
 _CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
 
@@ -66,10 +66,11 @@ def duckdb_config() -> dict[str, str]:
 
 def default_memory_limit(available_bytes: int | None = None) -> str:
     """:data:`MEMORY_SHARE` of ``available_bytes`` (default :func:`available_memory_bytes`) in
-    whole GiB, at least :data:`MINIMUM_MEMORY_GIB`: the build grows with the records, so a
-    bigger machine should let it, and a small one should spill rather than be killed."""
+    whole GB (DuckDB's GB: 10^9 bytes), at least :data:`MINIMUM_MEMORY_GB`: the build grows
+    with the records, so a bigger machine should let it, and a small one should spill rather
+    than be killed."""
     available = available_memory_bytes() if available_bytes is None else available_bytes
-    return f"{max(MINIMUM_MEMORY_GIB, int(available * MEMORY_SHARE / 2**30))}GiB"
+    return f"{max(MINIMUM_MEMORY_GB, int(available * MEMORY_SHARE / 10**9))}GB"
 
 
 def available_memory_bytes() -> int:
