@@ -86,6 +86,8 @@ def available_memory_bytes() -> int:
         if text.isdigit():  # "max" (v2) means no limit
             available = min(available, int(text))
     return available
+
+
 PERSON_CLUSTER_COLUMNS: tuple[str, ...] = ("record_id", "person_key", "match_probability")
 
 # What each dbt step builds. Step 1 runs a test only when all its parents are selected ("cautious"
@@ -171,9 +173,10 @@ def build_warehouse(
         common.append("--quiet")
 
     summary: dict[str, Any] = {"month": month, "warehouse": str(warehouse_path), "steps": []}
-    # dbt's profile reads the memory limit from the environment; the person resolution's
-    # connection from duckdb_config(): both the same.
-    environment = {settings.WAREHOUSE_ENV: str(warehouse_path), MEMORY_ENV: duckdb_config()["memory_limit"]}
+    # One memory limit for both: dbt's profile reads it from the environment, the person
+    # resolution's connection takes it below.
+    config = duckdb_config()
+    environment = {settings.WAREHOUSE_ENV: str(warehouse_path), MEMORY_ENV: config["memory_limit"]}
     with _BUILD_LOCK, _environment(environment):
         from dbt.cli.main import dbtRunner
 
@@ -188,7 +191,7 @@ def build_warehouse(
                                            exclude=BEFORE_RESOLUTION_EXCLUDE, indirect_selection="cautious"))
 
         started = time.monotonic()
-        conn = duckdb.connect(str(warehouse_path), config=duckdb_config())
+        conn = duckdb.connect(str(warehouse_path), config=config)
         try:
             # What a Splink resolver records of its settings; the baseline has none, and a
             # previous build's must not describe this one.
