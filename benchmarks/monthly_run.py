@@ -805,6 +805,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--work", type=Path, default=REPO / "var" / "bench",
                         help="cache of prepared worlds and the run folders (default var/bench)")
     parser.add_argument("--json-out", type=Path, default=None, help="also write the JSON report here")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="synthesise and ingest the world's history into --work, then stop (the timed run "
+                             "can then start on an idle machine)")
     return parser
 
 
@@ -812,6 +815,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     key = world_key(args)
     prepared = prepare(args.work, key)
+    if args.prepare_only:
+        print(f"prepared {key.label()} in {prepared.root}: " + json.dumps(prepared.timings))
+        return 0
     run_dir = Path(args.work).resolve() / "runs" / f"{key.label()}-h{args.history or key.months}"
     report = monthly_run(prepared, run_dir, history=args.history)
     report["scenario"] = args.scenario
