@@ -725,7 +725,10 @@ class _PatternTemporalCodec(_Codec):
         self.is_date = is_date
 
     def encode(self, values: pd.Series) -> list[Any]:
-        stamps = pd.to_datetime(pd.Series(_objects(values), dtype=object))
+        if pd.api.types.is_datetime64_dtype(values.dtype):
+            stamps = values  # canonical frames are typed already: no round trip through objects
+        else:
+            stamps = pd.to_datetime(pd.Series(_objects(values), dtype=object))
         rendered = stamps.dt.strftime(self.pattern)
         return [None if _is_blank(v) else v for v in rendered.astype(object).tolist()]
 
