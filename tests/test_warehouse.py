@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from forceprofiles import warehouse
+from forceprofiles import linkage, memory, warehouse
 from forceprofiles.pipeline import ingest_month
 from forceprofiles.synth.world import WorldSpec
 from forceprofiles.synth.writer import generate_world
@@ -236,12 +236,32 @@ def test_the_memory_limit_is_a_share_of_the_memory_available_unless_set(monkeypa
     assert warehouse.default_memory_limit(64 * 2**30) == "22GB"
     assert warehouse.default_memory_limit(2**30) == "1GB"  # never below the minimum
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    assert 0 < warehouse.available_memory_bytes() <= physical
+    assert 0 < memory.available_memory_bytes() <= physical
 
     monkeypatch.delenv(warehouse.MEMORY_ENV, raising=False)
     assert warehouse.duckdb_config() == {"memory_limit": warehouse.default_memory_limit()}
     monkeypatch.setenv(warehouse.MEMORY_ENV, " 12GB ")
     assert warehouse.duckdb_config() == {"memory_limit": "12GB"}
+
+
+def test_splinks_database_takes_a_sixth_of_the_memory_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Splink's DuckDB runs beside the warehouse's during resolution: together a half of the
+    machine by default, so neither fixed value can outgrow a small container."""
+    assert memory.share_of_memory(linkage.LINKAGE_MEMORY_SHARE, 24 * 2**30) == "4GB"
+    assert memory.share_of_memory(linkage.LINKAGE_MEMORY_SHARE, 4 * 2**30) == "1GB"
+    persons = pd.DataFrame({"record_id": ["a", "b"], "source": ["x", "y"]})
+    settings = {"link_type": "dedupe_only", "unique_id_column_name": "record_id", "comparisons": [],
+                "blocking_rules_to_generate_predictions": []}
+
+    def splinks_limit() -> str:
+        connection = linkage.splink_linker(persons, settings)._db_api.duckdb_con
+        return connection.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+    monkeypatch.delenv(linkage.LINKAGE_MEMORY_ENV, raising=False)
+    expected_gb = int(memory.share_of_memory(linkage.LINKAGE_MEMORY_SHARE)[:-2])
+    assert splinks_limit() == f"{expected_gb * 10**9 / 2**30:.1f} GiB"
+    monkeypatch.setenv(linkage.LINKAGE_MEMORY_ENV, "3GiB")
+    assert splinks_limit() == "3.0 GiB"
 
 
 def test_report_month_is_checked() -> None:

@@ -34,7 +34,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import re
 import tempfile
 import unicodedata
@@ -48,6 +47,7 @@ import pandas as pd
 
 from forceprofiles.clustering import Identifiers, constrained_components
 from forceprofiles.identifiers import is_valid_cro, normalise_pnc
+from forceprofiles.memory import memory_limit
 
 log = logging.getLogger(__name__)
 
@@ -450,8 +450,12 @@ def model_settings() -> dict[str, Any]:
 
 
 # DuckDB memory for Splink (an in-memory database that spills to a temporary folder beyond it):
-# without a limit DuckDB takes up to 80% of the machine, on top of the build's own frames.
-LINKAGE_DUCKDB_MEMORY = os.environ.get("FORCEPROFILES_LINKAGE_MEMORY", "4GB")
+# without a limit DuckDB takes up to 80% of the machine, on top of the build's own. Without the
+# variable, a sixth of the memory the process may use: 4GB on a 24 GiB machine, the fixed value
+# every benchmark before session 16 ran with; beside the warehouse's third it leaves half the
+# machine to Python's frames and the worker's other tasks (forceprofiles.memory).
+LINKAGE_MEMORY_ENV = "FORCEPROFILES_LINKAGE_MEMORY"
+LINKAGE_MEMORY_SHARE = 1 / 6
 
 
 def splink_linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
@@ -461,7 +465,8 @@ def splink_linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
 
     # Its own spill folder: two DuckDB instances spilling into one folder would share file names.
     spill = tempfile.TemporaryDirectory(prefix="forceprofiles-splink-")
-    connection = duckdb.connect(config={"memory_limit": LINKAGE_DUCKDB_MEMORY, "temp_directory": spill.name})
+    connection = duckdb.connect(config={"memory_limit": memory_limit(LINKAGE_MEMORY_ENV, LINKAGE_MEMORY_SHARE),
+                                        "temp_directory": spill.name})
     db_api = DuckDBAPI(connection=connection)
     weakref.finalize(db_api, spill.cleanup)
     frame = db_api.register(prepared, dataset_display_name="persons")

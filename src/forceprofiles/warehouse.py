@@ -39,6 +39,7 @@ from typing import Any
 import duckdb
 
 from forceprofiles import settings
+from forceprofiles.memory import memory_limit, share_of_memory
 from forceprofiles.scoring_config import scoring_vars
 
 log = logging.getLogger(__name__)
@@ -49,43 +50,22 @@ PERSON_CLUSTERS = "main.person_clusters"
 # resolution's from duckdb_config()): without one DuckDB takes up to 80% of the machine; with it,
 # big joins and sorts spill to a temporary folder beside the warehouse instead.
 MEMORY_ENV = "FORCEPROFILES_DUCKDB_MEMORY"
-# Without the variable: a third of the memory the process may use, in DuckDB's decimal GB. A
+# Without the variable: a third of the memory the process may use (forceprofiles.memory). A
 # fixed 4GB ran out of memory at national volume (43 forces, 6 months: docs/benchmarks.md),
 # where 8GB built with a 9.1 GiB peak; a third of a 24 GiB machine is that 8GB, and leaves the
-# rest to Splink's own DuckDB (FORCEPROFILES_LINKAGE_MEMORY), Python and the worker's other tasks.
+# rest to Splink's own DuckDB (linkage.LINKAGE_MEMORY_SHARE), Python and the worker's other tasks.
 MEMORY_SHARE = 1 / 3
-MINIMUM_MEMORY_GB = 1
-_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 
 
 def duckdb_config() -> dict[str, str]:
     """The DuckDB settings of the build's connections: ``$FORCEPROFILES_DUCKDB_MEMORY`` as given
     (DuckDB's units: ``8GB``, ``6GiB``), else :func:`default_memory_limit`."""
-    return {"memory_limit": os.environ.get(MEMORY_ENV, "").strip() or default_memory_limit()}
+    return {"memory_limit": memory_limit(MEMORY_ENV, MEMORY_SHARE)}
 
 
 def default_memory_limit(available_bytes: int | None = None) -> str:
-    """:data:`MEMORY_SHARE` of ``available_bytes`` (default :func:`available_memory_bytes`) in
-    whole GB (DuckDB's GB: 10^9 bytes), at least :data:`MINIMUM_MEMORY_GB`: the build grows
-    with the records, so a bigger machine should let it, and a small one should spill rather
-    than be killed."""
-    available = available_memory_bytes() if available_bytes is None else available_bytes
-    return f"{max(MINIMUM_MEMORY_GB, int(available * MEMORY_SHARE / 10**9))}GB"
-
-
-def available_memory_bytes() -> int:
-    """The memory this process may use: the machine's, or its container's limit where that is lower
-    (cgroup v2 ``memory.max`` or v1 ``memory.limit_in_bytes``: in a container the machine's own
-    figure is the host's, and a limit above the container's gets the worker killed, not spilled)."""
-    available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    for path in _CGROUP_LIMITS:
-        try:
-            text = Path(path).read_text(encoding="ascii").strip()
-        except OSError:
-            continue
-        if text.isdigit():  # "max" (v2) means no limit
-            available = min(available, int(text))
-    return available
+    """:data:`MEMORY_SHARE` of the memory available (:func:`forceprofiles.memory.share_of_memory`)."""
+    return share_of_memory(MEMORY_SHARE, available_bytes)
 
 
 PERSON_CLUSTER_COLUMNS: tuple[str, ...] = ("record_id", "person_key", "match_probability")
