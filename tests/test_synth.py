@@ -316,3 +316,34 @@ def test_ocg_references_are_unique_across_every_force() -> None:
     assert len(ids) == 43
     refs = [ocg_ref(force, k) for force in ids for k in range(1, 4)]
     assert len(set(refs)) == len(refs)
+
+
+def test_prebuilt_choices_draw_what_numpy_choice_draws() -> None:
+    """The world's speed-ups must not change the world a seed gives: a Choice takes the same
+    draw from the generator as ``rng.choice`` does, weighted or not, and leaves it in the same
+    state for the next draw."""
+    from forceprofiles.synth.world import Choice
+
+    weighted = (("charged", "caution", "no_further_action"), (0.2, 0.3, 0.5))
+    plain = (1, 1, 1, 2, 3)
+    fast, slow = np.random.default_rng(7), np.random.default_rng(7)
+    for _ in range(2_000):
+        assert Choice(*weighted).draw(fast) == str(slow.choice(weighted[0], p=weighted[1]))
+        assert Choice(plain).draw(fast) == int(slow.choice(plain))
+    assert fast.random() == slow.random()
+
+
+def test_record_times_are_pandas_arithmetic_to_the_minute() -> None:
+    """_random_time and the committed-at offset do in integers what pandas' Timedelta and floor
+    did, including draws a few nanoseconds either side of a minute."""
+    from forceprofiles.synth.world import _days_ns, _floor_minute, _random_time
+
+    start = pd.Timestamp("2026-03-01")
+    fast, slow = np.random.default_rng(11), np.random.default_rng(11)
+    for _ in range(5_000):
+        expected = (start + pd.Timedelta(seconds=float(slow.uniform(0, 31 * 86400 - 60)))).floor("min")
+        assert _random_time(fast, start, 31) == expected
+    for days in [*np.random.default_rng(3).exponential(120.0, 2_000), 1e-12, 59.9999999 / 86400]:
+        reported = pd.Timestamp("2026-03-05 10:17")
+        expected = (reported - pd.Timedelta(days=float(days))).floor("min")
+        assert _floor_minute(reported.value - _days_ns(float(days))) == expected
