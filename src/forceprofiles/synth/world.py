@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,9 +33,8 @@ from forceprofiles.synth.plants import (
 )
 
 
-
 class Choice:
-    """One draw from fixed options, the same draw as ``str(rng.choice(options, p=p))``.
+    """One draw from fixed options: the option ``rng.choice(options, p=p)`` would draw.
 
     ``rng.choice`` rebuilds its cumulative weights and checks them on every call, which cost
     about 8 microseconds a draw, several times per record; the cumulative is built once here,
@@ -42,14 +42,14 @@ class Choice:
     uniform, or one integer without weights, exactly as numpy does, so a seed gives the world it
     gave before."""
 
-    def __init__(self, options: tuple, p: tuple[float, ...] | None = None) -> None:
+    def __init__(self, options: tuple[Any, ...], p: tuple[float, ...] | None = None) -> None:
         self.options = options
-        self.cumulative = None
+        self.cumulative: np.ndarray | None = None
         if p is not None:
             cumulative = np.asarray(p, dtype=np.float64).cumsum()
             self.cumulative = cumulative / cumulative[-1]
 
-    def draw(self, rng: np.random.Generator):  # noqa: ANN201 - the options' own type
+    def draw(self, rng: np.random.Generator) -> Any:
         if self.cumulative is None:
             return self.options[int(rng.integers(0, len(self.options)))]
         return self.options[int(self.cumulative.searchsorted(rng.random(), side="right"))]
