@@ -68,7 +68,7 @@ def count_pairs(warehouse: Path, *, last_months: int | None, model: Path | None,
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from forceprofiles.linkage import LINKAGE_DUCKDB_MEMORY, load_model, settings_for_table
+    from forceprofiles.linkage import linkage_memory_limit, load_model, settings_for_table
     from forceprofiles.warehouse import duckdb_config
     # The hook's own preparation steps, so the records counted are exactly the ones predict scores.
     from forceprofiles.warehouse_resolution import (
@@ -97,7 +97,7 @@ def count_pairs(warehouse: Path, *, last_months: int | None, model: Path | None,
 
     settings = settings_for_table(load_model(model), records, per_force)
     rules = [rule["blocking_rule"] for rule in settings["blocking_rules_to_generate_predictions"]]
-    splink_db = duckdb.connect(config={"memory_limit": LINKAGE_DUCKDB_MEMORY})
+    splink_db = duckdb.connect(config={"memory_limit": linkage_memory_limit()})
     frame = DuckDBAPI(connection=splink_db).register(table, dataset_display_name="persons")
     del table
 

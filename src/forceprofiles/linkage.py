@@ -458,6 +458,11 @@ LINKAGE_MEMORY_ENV = "FORCEPROFILES_LINKAGE_MEMORY"
 LINKAGE_MEMORY_SHARE = 1 / 6
 
 
+def linkage_memory_limit() -> str:
+    """The memory limit for Splink's DuckDB: the variable's value, else its share of the memory."""
+    return memory_limit(LINKAGE_MEMORY_ENV, LINKAGE_MEMORY_SHARE)
+
+
 def splink_linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
     """A Splink linker on an in-memory DuckDB (swap DuckDBAPI for SparkAPI to scale out)."""
     import duckdb
@@ -465,7 +470,7 @@ def splink_linker(prepared: pd.DataFrame, settings: dict[str, Any]) -> Any:
 
     # Its own spill folder: two DuckDB instances spilling into one folder would share file names.
     spill = tempfile.TemporaryDirectory(prefix="forceprofiles-splink-")
-    connection = duckdb.connect(config={"memory_limit": memory_limit(LINKAGE_MEMORY_ENV, LINKAGE_MEMORY_SHARE),
+    connection = duckdb.connect(config={"memory_limit": linkage_memory_limit(),
                                         "temp_directory": spill.name})
     db_api = DuckDBAPI(connection=connection)
     weakref.finalize(db_api, spill.cleanup)
