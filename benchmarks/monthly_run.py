@@ -687,6 +687,7 @@ def run_report(prepared: Prepared, stages: dict[str, StageResult], *, month: str
         "machine": {"cores": os.cpu_count(), "memory_gib": round(_memory_gib(), 1),
                     "load_average_start": [round(x, 2) for x in load[0]],
                     "load_average_end": [round(x, 2) for x in load[1]]},
+        "settings": _settings(),
         "preparation": {"cached": prepared.cached, "done_this_run": sorted(prepared.fresh), **prepared.timings},
         "stages": {r.stage: r.as_json() for r in results},
         "monthly_run": {"wall_s": round(sum(r.wall_s for r in results), 1),
@@ -706,6 +707,17 @@ def _lake_rows(world: Path, forces: Sequence[str], months: Sequence[str]) -> int
     summary = json.loads((world / "world.json").read_text())
     return sum(int(e["rows"]) for e in summary["extracts"]
                if e["force_id"] in wanted_forces and e["month"] in wanted_months)
+
+
+def _settings() -> dict[str, str]:
+    """What the build ran with that moves its figures: its memory limits (the stages inherit this
+    process's environment, so they compute the same) and the person model's version."""
+    from forceprofiles.linkage import linkage_memory_limit, load_model
+    from forceprofiles.warehouse import duckdb_config
+
+    return {"warehouse_duckdb_memory_limit": duckdb_config()["memory_limit"],
+            "splink_duckdb_memory_limit": linkage_memory_limit(),
+            "person_model_version": str(load_model().get("version", "unknown"))}
 
 
 def _memory_gib() -> float:
