@@ -658,6 +658,7 @@ def monthly_run(prepared: Prepared, run_dir: Path, *, forces: Sequence[str] | No
     cfg: dict[str, Any] = {**paths, "month": month, "forces": forces, "held": [],
                            "run_id": f"bench-{prepared.key.label()}-h{history}-f{len(forces)}"}
     stages: dict[str, StageResult] = {}
+    speed = machine_speed()
     load_start = os.getloadavg()
     try:
         for stage in RUN_STAGES:
@@ -667,8 +668,10 @@ def monthly_run(prepared: Prepared, run_dir: Path, *, forces: Sequence[str] | No
                 cfg["held"] = stages[stage].detail["held"]
     finally:
         controller.stop()
-    return run_report(prepared, stages, month=month, forces=forces, history=history, linked=linked,
-                      run_dir=run_dir, load=(load_start, os.getloadavg()))
+    report = run_report(prepared, stages, month=month, forces=forces, history=history, linked=linked,
+                        run_dir=run_dir, load=(load_start, os.getloadavg()))
+    report["machine"]["speed_s"] = speed
+    return report
 
 
 def run_report(prepared: Prepared, stages: dict[str, StageResult], *, month: str, forces: Sequence[str],
@@ -709,6 +712,29 @@ def _lake_rows(world: Path, forces: Sequence[str], months: Sequence[str]) -> int
                if e["force_id"] in wanted_forces and e["month"] in wanted_months)
 
 
+def machine_speed() -> dict[str, float]:
+    """Seconds two fixed single-threaded workloads take here, best of three.
+
+    The same unchanged stage (render) has taken two and a half times the CPU seconds on one
+    session's machine as on another's (docs/benchmarks.md), and the load average does not show
+    it: these two numbers let a reader scale figures from different machines before comparing.
+    """
+    import duckdb
+
+    def best(work: Callable[[], object]) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return round(min(times), 3)
+
+    python_s = best(lambda: sum(i * i % 7 for i in range(3_000_000)))
+    with duckdb.connect(config={"threads": 1}) as con:
+        duckdb_s = best(lambda: con.execute("select sum(hash(i) % 1000) from range(30000000) t(i)").fetchall())
+    return {"python_s": python_s, "duckdb_s": duckdb_s}
+
+
 def _settings() -> dict[str, str]:
     """What the build ran with that moves its figures: its memory limits (the stages inherit this
     process's environment, so they compute the same) and the person model's version."""
@@ -735,7 +761,8 @@ def print_report(report: dict[str, Any]) -> None:
     world = report["world"]
     print(f"\nmonthly run {report['report_month']}: {report['forces']} forces, scale {world['scale']:g}, "
           f"{report['history_months']} months in the warehouse ({report['lake_extract_rows']:,} extract rows); "
-          f"load average {report['machine']['load_average_start'][0]} -> {report['machine']['load_average_end'][0]}")
+          f"load average {report['machine']['load_average_start'][0]} -> {report['machine']['load_average_end'][0]}; "
+          f"machine speed {report['machine'].get('speed_s')}")
     print(f"{'stage':<12}{'wall s':>9}{'CPU s':>9}{'peak RSS MiB':>14}{'tree MiB':>10}  outcome")
     for stage, row in report["stages"].items():
         print(f"{stage:<12}{row['wall_s']:>9.1f}{row['cpu_s']:>9.1f}{row['peak_rss_mib']:>14,.0f}"
