@@ -105,3 +105,23 @@ def test_blocking_profile_counts_the_pairs_of_each_rule_and_of_a_shorter_history
         assert [rule["cumulative_pairs"] for rule in window["rules"]] == sorted(
             rule["cumulative_pairs"] for rule in window["rules"])
     assert "pairs to score over" in result.stdout
+
+
+def test_monthly_run_reports_what_its_figures_depend_on(monkeypatch) -> None:
+    """Each monthly run report says how fast the machine is and which limits and model it ran
+    with: the same S1 run took 316.5 s on one machine and 640.1 s on another (docs/benchmarks.md)."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    from forceprofiles.linkage import load_model
+
+    spec = spec_from_file_location("monthly_run", REPO / "benchmarks" / "monthly_run.py")
+    module = module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "monthly_run", module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+
+    speed = module.machine_speed()
+    assert set(speed) == {"python_s", "duckdb_s"} and all(seconds > 0 for seconds in speed.values()), speed
+    monkeypatch.setenv("FORCEPROFILES_DUCKDB_MEMORY", "3GB")
+    monkeypatch.setenv("FORCEPROFILES_LINKAGE_MEMORY", "2GB")
+    assert module._settings() == {"warehouse_duckdb_memory_limit": "3GB", "splink_duckdb_memory_limit": "2GB",
+                                  "person_model_version": load_model()["version"]}
