@@ -668,14 +668,13 @@ def monthly_run(prepared: Prepared, run_dir: Path, *, forces: Sequence[str] | No
                 cfg["held"] = stages[stage].detail["held"]
     finally:
         controller.stop()
-    report = run_report(prepared, stages, month=month, forces=forces, history=history, linked=linked,
-                        run_dir=run_dir, load=(load_start, os.getloadavg()))
-    report["machine"]["speed_s"] = speed
-    return report
+    return run_report(prepared, stages, month=month, forces=forces, history=history, linked=linked,
+                      run_dir=run_dir, load=(load_start, os.getloadavg()), speed=speed)
 
 
 def run_report(prepared: Prepared, stages: dict[str, StageResult], *, month: str, forces: Sequence[str],
-               history: int, linked: int, run_dir: Path, load: tuple[Any, Any]) -> dict[str, Any]:
+               history: int, linked: int, run_dir: Path, load: tuple[Any, Any],
+               speed: dict[str, float]) -> dict[str, Any]:
     """The JSON report of one monthly run (counts and seconds only)."""
     results = [stages[s] for s in RUN_STAGES]
     extract_rows = _lake_rows(prepared.world, forces, prepared.key.month_list()[-history:])
@@ -689,7 +688,7 @@ def run_report(prepared: Prepared, stages: dict[str, StageResult], *, month: str
         "history_partitions_linked": linked,
         "machine": {"cores": os.cpu_count(), "memory_gib": round(_memory_gib(), 1),
                     "load_average_start": [round(x, 2) for x in load[0]],
-                    "load_average_end": [round(x, 2) for x in load[1]]},
+                    "load_average_end": [round(x, 2) for x in load[1]], "speed_s": speed},
         "settings": _settings(),
         "preparation": {"cached": prepared.cached, "done_this_run": sorted(prepared.fresh), **prepared.timings},
         "stages": {r.stage: r.as_json() for r in results},
@@ -735,6 +734,11 @@ def machine_speed() -> dict[str, float]:
     return {"python_s": python_s, "duckdb_s": duckdb_s}
 
 
+def _speed_text(speed: dict[str, float] | None) -> str:
+    """The machine's speed figures for the report's header (older reports have none)."""
+    return ", ".join(f"{name.removesuffix('_s')} {seconds} s" for name, seconds in speed.items()) if speed else "not measured"
+
+
 def _settings() -> dict[str, str]:
     """What the build ran with that moves its figures: its memory limits (the stages inherit this
     process's environment, so they compute the same) and the person model's version."""
@@ -762,7 +766,7 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"\nmonthly run {report['report_month']}: {report['forces']} forces, scale {world['scale']:g}, "
           f"{report['history_months']} months in the warehouse ({report['lake_extract_rows']:,} extract rows); "
           f"load average {report['machine']['load_average_start'][0]} -> {report['machine']['load_average_end'][0]}; "
-          f"machine speed {report['machine'].get('speed_s')}")
+          f"fixed workloads {_speed_text(report['machine'].get('speed_s'))}")
     print(f"{'stage':<12}{'wall s':>9}{'CPU s':>9}{'peak RSS MiB':>14}{'tree MiB':>10}  outcome")
     for stage, row in report["stages"].items():
         print(f"{stage:<12}{row['wall_s']:>9.1f}{row['cpu_s']:>9.1f}{row['peak_rss_mib']:>14,.0f}"
