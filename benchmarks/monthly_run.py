@@ -553,9 +553,11 @@ def stage_build(cfg: dict[str, Any]) -> dict[str, Any]:
                                  central_root=Path(cfg["central"]), use_splink=True, run_id=cfg["run_id"])
     seconds = time.perf_counter() - started
     steps = {f"dbt_{s['step']}_s": s["seconds"] for s in built.get("steps", [])}
+    nodes = {s["step"]: {"thread_seconds": s.get("thread_seconds"), "slowest": s.get("slowest")}
+             for s in built.get("steps", [])}
     clusters = built.get("person_clusters") or {}
     return {"build_month_s": round(seconds, 1), **capture.seconds, **steps,
-            "resolution_steps": capture.resolution_steps,
+            "resolution_steps": capture.resolution_steps, "dbt_nodes": nodes,
             "person_resolution": built.get("person_resolution"), "person_clusters": clusters,
             "mart_rows": sum((built.get("marts") or {}).values()),
             "vawg_subjects": (built.get("marts") or {}).get("fct_vawg_subjects")}
@@ -782,7 +784,19 @@ def print_report(report: dict[str, Any]) -> None:
                   f"peak {row['peak_rss_mib']:,.0f} MiB ({'this run' if part in prep['done_this_run'] else 'cached'}); "
                   f"{_outcome(part, row['detail'])}")
     print(f"build steps: {build_steps_line(report['build_steps'])}")
+    for line in dbt_node_lines(report["stages"].get("build", {}).get("detail", {}).get("dbt_nodes") or {}):
+        print(line)
     print(json.dumps(report, sort_keys=True))
+
+
+def dbt_node_lines(nodes: dict[str, Any], shown: int = 6) -> list[str]:
+    """Per dbt step: thread-seconds by kind of node (models, data tests, ...) and the slowest nodes."""
+    lines = []
+    for step, where in nodes.items():
+        kinds = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in (where.get("thread_seconds") or {}).items())
+        slowest = ", ".join(f"{n['node']} {n['seconds']:.1f}" for n in (where.get("slowest") or [])[:shown])
+        lines.append(f"dbt {step}: thread-seconds {kinds or '-'}; slowest {slowest or '-'}")
+    return lines
 
 
 BUILD_STEP_ORDER = ("dbt_parse_s", "dbt_staging+intermediate_s", "person_resolution_s", "dbt_marts_s")

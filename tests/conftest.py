@@ -68,7 +68,9 @@ def built_warehouse(year_world: Path, tmp_path_factory: pytest.TempPathFactory) 
     for month in BUILT_WAREHOUSE_MONTHS:
         ingest_month(month, list(BUILT_WAREHOUSE_FORCES), landing_root=year_world / "landing", lake_root=lake)
     month = BUILT_WAREHOUSE_MONTHS[-1]
-    build_warehouse(month, lake_root=lake, warehouse_path=warehouse_path, central_root=year_world / "central")
+    # unit_tests: the monthly build leaves dbt's unit tests out; CI runs them here, once
+    build_warehouse(month, lake_root=lake, warehouse_path=warehouse_path, central_root=year_world / "central",
+                    unit_tests=True)
     return warehouse_path, month, year_world
 
 

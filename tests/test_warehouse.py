@@ -59,7 +59,7 @@ def monthly_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         ingest_month(month, list(FORCES), landing_root=world / "landing", lake_root=lake)
 
     common = {"lake_root": lake, "warehouse_path": db, "central_root": world / "central"}
-    first = warehouse.build_warehouse("2026-02", **common)
+    first = warehouse.build_warehouse("2026-02", unit_tests=True, **common)
     marts = sorted(first["marts"])
     before = _marts(db, "2026-02", marts)
 
@@ -78,10 +78,37 @@ def test_last_month_builds_with_every_test_passing(monthly_builds: dict[str, Any
     assert set(steps) == {"staging+intermediate", "marts"}
     for counts in steps.values():
         assert set(counts) <= {"success", "pass"}, counts  # no error, fail, warn or skip
-    assert steps["staging+intermediate"]["pass"] > 100  # data tests and unit tests ran
+    assert steps["staging+intermediate"]["pass"] > 100  # the data tests ran
     assert summary["marts"]["fct_force_month_volumes"] > 0
     assert summary["marts"]["dim_persons"] > 0
     assert summary["marts"]["fct_feed_accounting"] == len(FORCES) * 7 * 3  # forces x entities x months
+
+
+def test_unit_tests_run_when_asked_and_the_monthly_build_leaves_them_out(monthly_builds: dict[str, Any]) -> None:
+    """dbt's unit tests check the models' logic on fixtures: CI runs them, the monthly job does not."""
+    asked = {step["step"]: step for step in monthly_builds["first"]["steps"]}
+    monthly = {step["step"]: step for step in monthly_builds["last"]["steps"]}
+    assert asked["staging+intermediate"]["unit_tests"] > 0 and asked["marts"]["unit_tests"] > 0
+    assert monthly["staging+intermediate"]["unit_tests"] == 0 and monthly["marts"]["unit_tests"] == 0
+    # the same data tests ran either way: only the unit tests are left out
+    for step in ("staging+intermediate", "marts"):
+        assert asked[step]["counts"]["pass"] - asked[step]["unit_tests"] == monthly[step]["counts"]["pass"], step
+        # and each step says where its time went, unit tests apart
+        assert {"model", "data_test", "unit_test"} <= set(asked[step]["thread_seconds"]), asked[step]["thread_seconds"]
+        assert "unit_test" not in monthly[step]["thread_seconds"]
+        slowest = monthly[step]["slowest"]
+        assert 0 < len(slowest) <= warehouse.SLOWEST_NODES
+        assert [node["seconds"] for node in slowest] == sorted((node["seconds"] for node in slowest), reverse=True)
+        assert slowest[0]["seconds"] <= sum(monthly[step]["thread_seconds"].values())
+
+
+def test_a_development_environment_turns_the_unit_tests_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(warehouse.UNIT_TESTS_ENV, raising=False)
+    assert warehouse.wants_unit_tests(None) is False
+    assert warehouse.wants_unit_tests(True) is True
+    monkeypatch.setenv(warehouse.UNIT_TESTS_ENV, "1")
+    assert warehouse.wants_unit_tests(None) is True
+    assert warehouse.wants_unit_tests(False) is False  # the caller's word wins
 
 
 def test_a_given_resolver_replaces_the_baseline(monthly_builds: dict[str, Any]) -> None:

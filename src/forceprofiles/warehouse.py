@@ -3,7 +3,7 @@
 The warehouse is a dbt project (``dbt_project/``) on DuckDB. Person resolution runs in Python
 between its layers, in the same process, because a DuckDB file has a single writer:
 
-1. ``dbt build`` of the seeds, staging and intermediate models (with their data and unit tests):
+1. ``dbt build`` of the seeds, staging and intermediate models (with their data tests):
    every lake entity as at the report month, and ``int_person_records``, the person records
    person resolution works on;
 2. person resolution writes ``main.person_clusters(record_id, person_key, match_probability)``:
@@ -55,12 +55,24 @@ MEMORY_ENV = "FORCEPROFILES_DUCKDB_MEMORY"
 # where 8GB built with a 9.1 GiB peak; a third of a 24 GiB machine is that 8GB, and leaves the
 # rest to Splink's own DuckDB (linkage.LINKAGE_MEMORY_SHARE), Python and the worker's other tasks.
 MEMORY_SHARE = 1 / 3
+# dbt's unit tests check the models' logic on fixed fixtures, not the month's data, so they
+# cannot fail in production where CI passed on the same commit (dbt Labs runs them in
+# development and CI only). The monthly build leaves them out (--exclude-resource-type
+# unit_test); the test suite's builds, and a build with this variable set to 1, run them.
+UNIT_TESTS_ENV = "FORCEPROFILES_DBT_UNIT_TESTS"
+# How many of a dbt step's nodes its summary names as the slowest (benchmarks/monthly_run.py).
+SLOWEST_NODES = 12
 
 
 def duckdb_config() -> dict[str, str]:
     """The DuckDB settings of the build's connections: ``$FORCEPROFILES_DUCKDB_MEMORY`` as given
     (DuckDB's units: ``8GB``, ``6GiB``), else :func:`default_memory_limit`."""
     return {"memory_limit": memory_limit(MEMORY_ENV, MEMORY_SHARE)}
+
+
+def wants_unit_tests(asked: bool | None) -> bool:
+    """Whether a build runs dbt's unit tests: as the caller asks, else ``$FORCEPROFILES_DBT_UNIT_TESTS=1``."""
+    return asked if asked is not None else os.environ.get(UNIT_TESTS_ENV, "").strip() == "1"
 
 
 def default_memory_limit(available_bytes: int | None = None) -> str:
@@ -121,6 +133,7 @@ def build_warehouse(
     central_root: Path | None = None,
     resolve_persons: ResolvePersons | None = None,
     quiet: bool = True,
+    unit_tests: bool | None = None,
 ) -> dict[str, Any]:
     """Build the warehouse as at ``month`` (YYYY-MM): dbt, person resolution, dbt.
 
@@ -134,11 +147,12 @@ def build_warehouse(
     months were built before); the marts step's tests check that the table covers exactly this build's person
     records, so a resolver that leaves a stale table fails the build. ``quiet`` keeps dbt's
     progress lines off stdout; dbt's log and compiled SQL go to ``<warehouse stem>_dbt/`` next
-    to the warehouse file.
+    to the warehouse file. ``unit_tests`` runs dbt's unit tests too (None: only when
+    ``$FORCEPROFILES_DBT_UNIT_TESTS`` is 1, see :data:`UNIT_TESTS_ENV`); data tests always run.
 
     Returns a JSON-able summary: the month, the warehouse file, which resolution ran, per dbt
-    step the count of nodes by status and the seconds taken, and the rows each mart holds for the
-    month. Raises :class:`WarehouseBuildError` naming the failing models and tests.
+    step the count of nodes by status, how many were unit tests and the seconds taken, and the
+    rows each mart holds for the month. Raises :class:`WarehouseBuildError` naming the failing models and tests.
     """
     month = _check_month(month)
     warehouse_path = Path(warehouse_path).resolve()
@@ -151,6 +165,7 @@ def build_warehouse(
               "--log-path", str(artifacts / "logs"), "--log-level-file", "info", "--no-write-json"]
     if quiet:
         common.append("--quiet")
+    unit_tests = wants_unit_tests(unit_tests)
 
     summary: dict[str, Any] = {"month": month, "warehouse": str(warehouse_path), "steps": []}
     # One memory limit for both: dbt's profile reads it from the environment, the person
@@ -168,7 +183,8 @@ def build_warehouse(
         log.info("warehouse %s: dbt project parsed in %.1fs", month, time.monotonic() - started)
 
         summary["steps"].append(_dbt_build(runner, common, BEFORE_RESOLUTION, "staging+intermediate",
-                                           exclude=BEFORE_RESOLUTION_EXCLUDE, indirect_selection="cautious"))
+                                           exclude=BEFORE_RESOLUTION_EXCLUDE, indirect_selection="cautious",
+                                           unit_tests=unit_tests))
 
         started = time.monotonic()
         conn = duckdb.connect(str(warehouse_path), config=config)
@@ -192,7 +208,7 @@ def build_warehouse(
         log.info("warehouse %s: person resolution (%s) in %.1fs", month, summary["person_resolution"],
                  time.monotonic() - started)
 
-        marts_step = _dbt_build(runner, common, AFTER_RESOLUTION, "marts")
+        marts_step = _dbt_build(runner, common, AFTER_RESOLUTION, "marts", unit_tests=unit_tests)
         summary["steps"].append(marts_step)
 
     summary["marts"] = mart_row_counts(warehouse_path, month, marts_step.pop("models"))
@@ -276,12 +292,14 @@ def mart_row_counts(warehouse_path: Path, month: str, models: Sequence[str]) -> 
 
 
 def _dbt_build(runner: Any, common: list[str], select: Sequence[str], step: str, *,
-               exclude: Sequence[str] = (), indirect_selection: str = "eager") -> dict[str, Any]:
+               exclude: Sequence[str] = (), indirect_selection: str = "eager", unit_tests: bool = True) -> dict[str, Any]:
     """One ``dbt build``; the step's summary, or WarehouseBuildError naming the failed nodes."""
     started = time.monotonic()
     args = ["build", *common, "--select", *select, "--indirect-selection", indirect_selection]
     if exclude:
         args += ["--exclude", *exclude]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     try:
         result = runner.invoke(args)
     finally:
@@ -305,9 +323,30 @@ def _dbt_build(runner: Any, common: list[str], select: Sequence[str], step: str,
     # models built in this step (those downstream of person resolution) are rebuilt whole
     models = sorted(r.node.name for r in node_results
                     if r.node.resource_type == "model" and "marts" in Path(str(r.node.original_file_path)).parts)
-    log.info("warehouse: dbt %s: %s in %.1fs", step, dict(counts), seconds)
-    return {"step": step, "select": list(select), "counts": dict(sorted(counts.items())), "seconds": seconds,
-            "models": models}
+    unit_tests_run = sum(1 for r in node_results if r.node.resource_type == "unit_test")
+    log.info("warehouse: dbt %s: %s (%d unit tests) in %.1fs", step, dict(counts), unit_tests_run, seconds)
+    return {"step": step, "select": list(select), "counts": dict(sorted(counts.items())), "unit_tests": unit_tests_run,
+            "seconds": seconds, **node_seconds(node_results), "models": models}
+
+
+def node_seconds(node_results: Sequence[Any], slowest: int = SLOWEST_NODES) -> dict[str, Any]:
+    """Where a dbt step's time went: seconds summed by kind of node, and the slowest nodes.
+
+    dbt runs nodes on its threads side by side, so the sums are thread-seconds and add up to
+    more than the step's wall time; they say whether the models or the data tests cost more at
+    a given volume, which the step's wall time cannot.
+    """
+    by_kind: Counter[str] = Counter()
+    timed = []
+    for result in node_results:
+        kind = "data_test" if result.node.resource_type == "test" else str(result.node.resource_type)
+        seconds = float(getattr(result, "execution_time", 0.0) or 0.0)
+        by_kind[kind] += seconds
+        timed.append((seconds, kind, str(result.node.name)))
+    timed.sort(key=lambda item: (-item[0], item[2]))
+    return {"thread_seconds": {kind: round(total, 1) for kind, total in sorted(by_kind.items())},
+            "slowest": [{"node": name, "kind": kind, "seconds": round(seconds, 2)}
+                        for seconds, kind, name in timed[:slowest]]}
 
 
 def _check_person_clusters(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
