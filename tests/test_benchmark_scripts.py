@@ -107,17 +107,22 @@ def test_blocking_profile_counts_the_pairs_of_each_rule_and_of_a_shorter_history
     assert "pairs to score over" in result.stdout
 
 
-def test_monthly_run_reports_what_its_figures_depend_on(monkeypatch) -> None:
-    """Each monthly run report says how fast the machine is and which limits and model it ran
-    with: the same S1 run took 316.5 s on one machine and 640.1 s on another (docs/benchmarks.md)."""
+def _monthly_run(monkeypatch):
     from importlib.util import module_from_spec, spec_from_file_location
-
-    from forceprofiles.linkage import load_model
 
     spec = spec_from_file_location("monthly_run", REPO / "benchmarks" / "monthly_run.py")
     module = module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "monthly_run", module)  # its dataclasses look their module up
     spec.loader.exec_module(module)
+    return module
+
+
+def test_monthly_run_reports_what_its_figures_depend_on(monkeypatch) -> None:
+    """Each monthly run report says how fast the machine is and which limits and model it ran
+    with: the same S1 run took 316.5 s on one machine and 640.1 s on another (docs/benchmarks.md)."""
+    from forceprofiles.linkage import load_model
+
+    module = _monthly_run(monkeypatch)
 
     speed = module.machine_speed()
     assert set(speed) == {"python_s", "duckdb_s"} and all(seconds > 0 for seconds in speed.values()), speed
@@ -125,3 +130,18 @@ def test_monthly_run_reports_what_its_figures_depend_on(monkeypatch) -> None:
     monkeypatch.setenv("FORCEPROFILES_LINKAGE_MEMORY", "2GB")
     assert module._settings() == {"warehouse_duckdb_memory_limit": "3GB", "splink_duckdb_memory_limit": "2GB",
                                   "person_model_version": load_model()["version"]}
+
+
+def test_monthly_run_prints_where_each_dbt_step_spent_its_time(monkeypatch) -> None:
+    """The per-node figures of a build (warehouse.node_seconds) reach the report a data engineer reads."""
+    module = _monthly_run(monkeypatch)
+    nodes = {"marts": {"thread_seconds": {"data_test": 42.5, "model": 194.5},
+                       "slowest": [{"node": "dim_persons", "kind": "model", "seconds": 58.09},
+                                   {"node": "int_resolved_person_records", "kind": "model", "seconds": 49.07}]},
+             "staging+intermediate": {"thread_seconds": {}, "slowest": []}}
+
+    lines = module.dbt_node_lines(nodes, shown=1)
+
+    assert lines == ["dbt marts: thread-seconds data_test 42.5, model 194.5; slowest dim_persons 58.1",
+                     "dbt staging+intermediate: thread-seconds -; slowest -"]
+    assert module.dbt_node_lines({}) == []
