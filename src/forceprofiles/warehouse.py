@@ -151,8 +151,9 @@ def build_warehouse(
     ``$FORCEPROFILES_DBT_UNIT_TESTS`` is 1, see :data:`UNIT_TESTS_ENV`); data tests always run.
 
     Returns a JSON-able summary: the month, the warehouse file, which resolution ran, per dbt
-    step the count of nodes by status, how many were unit tests and the seconds taken, and the
-    rows each mart holds for the month. Raises :class:`WarehouseBuildError` naming the failing models and tests.
+    step the count of nodes by status, how many were unit tests, the seconds taken and where
+    they went (:func:`node_seconds`), and the rows each mart holds for the month. Raises
+    :class:`WarehouseBuildError` naming the failing models and tests.
     """
     month = _check_month(month)
     warehouse_path = Path(warehouse_path).resolve()
@@ -292,7 +293,7 @@ def mart_row_counts(warehouse_path: Path, month: str, models: Sequence[str]) -> 
 
 
 def _dbt_build(runner: Any, common: list[str], select: Sequence[str], step: str, *,
-               exclude: Sequence[str] = (), indirect_selection: str = "eager", unit_tests: bool = True) -> dict[str, Any]:
+               unit_tests: bool, exclude: Sequence[str] = (), indirect_selection: str = "eager") -> dict[str, Any]:
     """One ``dbt build``; the step's summary, or WarehouseBuildError naming the failed nodes."""
     started = time.monotonic()
     args = ["build", *common, "--select", *select, "--indirect-selection", indirect_selection]
@@ -340,7 +341,7 @@ def node_seconds(node_results: Sequence[Any], slowest: int = SLOWEST_NODES) -> d
     timed = []
     for result in node_results:
         kind = "data_test" if result.node.resource_type == "test" else str(result.node.resource_type)
-        seconds = float(getattr(result, "execution_time", 0.0) or 0.0)
+        seconds = float(result.execution_time)
         by_kind[kind] += seconds
         timed.append((seconds, kind, str(result.node.name)))
     timed.sort(key=lambda item: (-item[0], item[2]))
