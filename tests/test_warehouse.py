@@ -230,7 +230,7 @@ def test_dbt_failures_name_the_failing_nodes() -> None:
             return Outcome()
 
     with pytest.raises(warehouse.WarehouseBuildError) as caught:
-        warehouse._dbt_build(Runner(), [], ("path:models/marts",), "marts")
+        warehouse._dbt_build(Runner(), [], ("path:models/marts",), "marts", unit_tests=False)
     error = caught.value
     assert error.step == "marts"
     assert [f["node"] for f in error.failures] == ["test.forceprofiles.unique_dim_persons_person_key"]
