@@ -2,6 +2,13 @@
 -- platform) with the person it was resolved to (person_clusters), over all months as at the report
 -- month. The persons-of-concern links (int_missing_poc_links) and the network edges
 -- (int_network_edge_evidence) read their evidence from it, each through its own window.
+--
+-- A view, not a table: its two readers each take one 12-month window and a few columns, and
+-- DuckDB pushes both into the join. As a table it copied every record of the look-back with
+-- all its columns (49 thread-seconds of the S1 build, December 2026), and at national volume
+-- that copy, built beside dim_persons, ran the marts out of the build's 4 GB (session 14).
+
+{{ config(materialized='view') }}
 
 with
 
