@@ -89,6 +89,14 @@ intelligence_objects as (
     from subjects
     left join reports using (force_id, intel_ref)
     where subjects.value_key is not null
+    -- two values of one report that normalise to the same key are one appearance. Only here:
+    -- the other appearances are one per person record or per episode, so they are unique by
+    -- construction, and deduplicating every appearance was most of this model's time (the
+    -- unique test on appearance_id still checks all of them)
+    qualify row_number() over (
+        partition by subjects.force_id, subjects.intel_ref, subjects.subject_type, subjects.value_key
+        order by subjects.value
+    ) = 1
 
 ),
 
@@ -137,8 +145,6 @@ final as (
         *
 
     from unioned
-    -- two values of one report that normalise to the same key are one appearance
-    qualify row_number() over (partition by appearance_id order by object_value) = 1
 
 )
 
