@@ -66,6 +66,15 @@ _RAW_EXPRESSIONS: dict[str, str] = {"source": "coalesce(r.force_id, 'central')"}
 def _raw_expression(raw: str) -> str:
     """The SQL for a raw compared column of int_person_records (aliased r)."""
     return _RAW_EXPRESSIONS.get(raw, f'r."{raw}"')
+
+
+def _key(raw: str) -> str:
+    """The column that numbers the distinct compared values a raw column gives (its lookup's
+    ``dense_rank`` over them, nulls included): records with equal keys for every raw column are
+    identical in every compared column, and grouping by integers is cheaper than by strings."""
+    return f'"_key_{raw}"'
+
+
 _TEMP_TABLES = ("_fp_person_records", "_fp_person_groups", "_fp_person_components", "_fp_person_self_links",
                 *(f"_fp_lookup_{raw}" for raw in RAW_COMPARED))
 
@@ -145,9 +154,10 @@ class _StepTimer:
 
 
 def normalise_person_records(conn: Any) -> tuple[int, dict[str, int]]:
-    """Step 1. ``_fp_person_records``: every record's id, source, first_seen and compared columns;
-    returns the number of records and the records per force (the central platform's are not a
-    force), which the model's prior and force weight depend on.
+    """Step 1. ``_fp_person_records``: every record's id, source, first_seen and compared columns,
+    and per raw column a key (:func:`_key`) numbering the distinct values it gives the compared
+    columns; returns the number of records and the records per force (the central platform's are
+    not a force), which the model's prior and force weight depend on.
 
     Each raw column's distinct values are normalised once (a region's records repeat the same
     names, dates and postcodes millions of times) and joined back by value. Public so that a
@@ -162,13 +172,15 @@ def normalise_person_records(conn: Any) -> tuple[int, dict[str, int]]:
         derived = normalise_column(raw, values)
         normalised = pd.DataFrame({"value_id": np.arange(len(values), dtype=np.int64),
                                    **{column: derived[column] for column in made}})
+        made_list = ", ".join(f'n."{column}"' for column in made)
         conn.register("_fp_lookup_frame", normalised)
-        conn.execute(f"create or replace temp table _fp_lookup_{raw} as select l.raw_value, n.* exclude (value_id) "
+        conn.execute(f"create or replace temp table _fp_lookup_{raw} as select l.raw_value, n.* exclude (value_id), "
+                     f"dense_rank() over (order by {made_list}) as {_key(raw)} "
                      f"from _fp_lookup_{raw} l join _fp_lookup_frame n using (value_id)")
         conn.unregister("_fp_lookup_frame")
         joins.append(f"left join _fp_lookup_{raw} on {_raw_expression(raw)} "
                      f"is not distinct from _fp_lookup_{raw}.raw_value")
-        selected += [f'_fp_lookup_{raw}."{column}"' for column in made]
+        selected += [f'_fp_lookup_{raw}."{column}"' for column in made] + [f"_fp_lookup_{raw}.{_key(raw)}"]
     conn.execute(f"""
         create or replace temp table _fp_person_records as
         select r.record_id, coalesce(r.force_id, 'central') as source,
@@ -187,28 +199,37 @@ def group_identical_records(conn: Any) -> int:
 
     group_id runs 0..n-1 in order of the group's smallest record id (deterministic);
     ``pattern`` has bit i set when COMPARED_COLUMNS[i] is present (as in
-    :func:`~forceprofiles.linkage.collapse_identical`)."""
-    compared = ", ".join(f'"{c}"' for c in COMPARED_COLUMNS)
-    pattern = " + ".join(f'(case when "{c}" is null then 0 else {1 << i} end)' for i, c in enumerate(COMPARED_COLUMNS))
-    conn.execute(f"""
-        create or replace temp table _fp_person_records as
-        select *, dense_rank() over (order by {compared}) as group_rank from _fp_person_records
-    """)
+    :func:`~forceprofiles.linkage.collapse_identical`).
+
+    The records are grouped by their integer keys, one per raw column: each compared column is
+    made from one raw column, and each key numbers the distinct values its raw column gives the
+    compared columns, so equal keys are equal compared columns. The groups are numbered while
+    they are narrow, and take the compared columns from their smallest record afterwards. At S1
+    (6.9 million records) ranking the records over the eleven compared columns, then grouping
+    them with every column carried through the aggregate and the numbering, took 39.6 s."""
+    keys = ", ".join(_key(raw) for raw in RAW_COMPARED)
+    compared = ", ".join(f'r."{c}"' for c in COMPARED_COLUMNS)
+    pattern = " + ".join(f'(case when r."{c}" is null then 0 else {1 << i} end)' for i, c in enumerate(COMPARED_COLUMNS))
     conn.execute(f"""
         create or replace temp table _fp_person_groups as
         with grouped as (
-            select group_rank, min(record_id) as representative, arg_min(source, record_id) as source,
-                   count(*) as copies, {", ".join(f'any_value("{c}") as "{c}"' for c in COMPARED_COLUMNS)}
+            select {keys}, min(record_id) as representative, arg_min(source, record_id) as source,
+                   count(*) as copies
             from _fp_person_records
-            group by group_rank
+            group by {keys}
+        ),
+        numbered as (
+            select (row_number() over (order by representative) - 1)::bigint as group_id, *
+            from grouped
         )
-        select (row_number() over (order by representative) - 1)::bigint as group_id, *, {pattern} as pattern
-        from grouped
+        select numbered.*, {compared}, {pattern} as pattern
+        from numbered
+        join _fp_person_records r on r.record_id = numbered.representative
     """)
-    conn.execute("""
+    conn.execute(f"""
         create or replace temp table _fp_person_records as
         select r.record_id, r.first_seen, g.group_id
-        from _fp_person_records r join _fp_person_groups g using (group_rank)
+        from _fp_person_records r join _fp_person_groups g using ({keys})
     """)
     return conn.execute("select count(*) from _fp_person_groups").fetchall()[0][0]
 
