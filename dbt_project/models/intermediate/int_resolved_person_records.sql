@@ -3,18 +3,17 @@
 -- month. The persons-of-concern links (int_missing_poc_links) and the network edges
 -- (int_network_edge_evidence) read their evidence from it, each through its own window.
 --
--- A view, not a table: its two readers each take one 12-month window and a few columns, and
--- DuckDB pushes both into the join. As a table it copied every record of the look-back with
--- all its columns (49 thread-seconds of the S1 build, December 2026), and at national volume
--- that copy, built beside dim_persons, ran the marts out of the build's 4 GB (session 14).
-
-{{ config(materialized='view') }}
+-- Only the columns those two read. Carrying all of int_person_records' columns made this copy
+-- of every record the second slowest model of the S1 marts (49 thread-seconds, December 2026).
+-- A table, not a view: as a view, its join ran inside each of its readers' several references,
+-- and the S1 marts ran out of the build's 4 GB (December 2026).
 
 with
 
 records as (
 
-    select * from {{ ref('int_person_records') }}
+    select record_id, force_id, source_feed, source_entity, source_ref, role, address_key, phone, event_at
+    from {{ ref('int_person_records') }}
     where force_id is not null
 
 ),
