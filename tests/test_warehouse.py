@@ -259,8 +259,8 @@ def test_the_dbt_project_parses_and_its_generated_files_are_current(tmp_path: Pa
 
 
 def test_the_memory_limit_is_a_share_of_the_memory_available_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert warehouse.default_memory_limit(24 * 2**30) == "8GB"  # a third, whole (decimal) GB down
-    assert warehouse.default_memory_limit(64 * 2**30) == "22GB"
+    assert warehouse.default_memory_limit(24 * 2**30) == "6GB"  # a quarter, whole (decimal) GB down
+    assert warehouse.default_memory_limit(64 * 2**30) == "17GB"
     assert warehouse.default_memory_limit(2**30) == "1GB"  # never below the minimum
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert 0 < memory.available_memory_bytes() <= physical
@@ -272,8 +272,8 @@ def test_the_memory_limit_is_a_share_of_the_memory_available_unless_set(monkeypa
 
 
 def test_splinks_database_takes_a_sixth_of_the_memory_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Splink's DuckDB runs beside the warehouse's during resolution: together a half of the
-    machine by default, so neither fixed value can outgrow a small container."""
+    """Splink's DuckDB runs beside the warehouse's during resolution: together under half of the
+    machine by default (a quarter and a sixth), so neither fixed value can outgrow a small container."""
     assert memory.share_of_memory(linkage.LINKAGE_MEMORY_SHARE, 24 * 2**30) == "4GB"
     assert memory.share_of_memory(linkage.LINKAGE_MEMORY_SHARE, 4 * 2**30) == "1GB"
     persons = pd.DataFrame({"record_id": ["a", "b"], "source": ["x", "y"]})

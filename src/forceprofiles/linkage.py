@@ -452,8 +452,8 @@ def model_settings() -> dict[str, Any]:
 # DuckDB memory for Splink (an in-memory database that spills to a temporary folder beyond it):
 # without a limit DuckDB takes up to 80% of the machine, on top of the build's own. Without the
 # variable, a sixth of the memory the process may use: 4GB on a 24 GiB machine, the fixed value
-# every benchmark before session 16 ran with; beside the warehouse's third it leaves half the
-# machine to Python's frames and the worker's other tasks (forceprofiles.memory).
+# every benchmark before session 16 ran with; beside the warehouse's quarter it leaves more than
+# half the machine to Python's frames and the worker's other tasks (forceprofiles.memory).
 LINKAGE_MEMORY_ENV = "FORCEPROFILES_LINKAGE_MEMORY"
 LINKAGE_MEMORY_SHARE = 1 / 6
 

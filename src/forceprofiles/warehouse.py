@@ -50,11 +50,14 @@ PERSON_CLUSTERS = "main.person_clusters"
 # resolution's from duckdb_config()): without one DuckDB takes up to 80% of the machine; with it,
 # big joins and sorts spill to a temporary folder beside the warehouse instead.
 MEMORY_ENV = "FORCEPROFILES_DUCKDB_MEMORY"
-# Without the variable: a third of the memory the process may use (forceprofiles.memory). A
-# fixed 4GB ran out of memory at national volume (43 forces, 6 months: docs/benchmarks.md),
-# where 8GB built with a 9.1 GiB peak; a third of a 24 GiB machine is that 8GB, and leaves the
-# rest to Splink's own DuckDB (linkage.LINKAGE_MEMORY_SHARE), Python and the worker's other tasks.
-MEMORY_SHARE = 1 / 3
+# Without the variable: a quarter of the memory the process may use (forceprofiles.memory),
+# 6GB on a 24 GiB machine. DuckDB keeps what it is allowed and the process needs some 0.5 to
+# 1 GiB beyond it, so the build's peak follows the limit: at a third (8GB) the nine forces'
+# 36-month build peaked at 7.9 to 8.2 GiB, at 6GB at 6.2 GiB in the same time. A fixed 4GB ran
+# out of memory at national volume (43 forces, 6 months); see docs/benchmarks.md for the
+# national build at 6GB. The rest is left to Splink's own DuckDB
+# (linkage.LINKAGE_MEMORY_SHARE), Python and the worker's other tasks.
+MEMORY_SHARE = 1 / 4
 # dbt's unit tests check the models' logic on fixed fixtures, not the month's data, so they
 # cannot fail in production where CI passed on the same commit (dbt Labs runs them in
 # development and CI only). The monthly build leaves them out (--exclude-resource-type
