@@ -64,12 +64,23 @@ def measure(prepared: monthly_run.Prepared, work: Path, *, axis: str, forces: li
                                      log=lambda line: print(f"[{axis} {len(forces)}f {history}m] {line}", flush=True))
     if not keep:
         shutil.rmtree(run_dir, ignore_errors=True)
-    return {"axis": axis, "forces": len(forces), "history_months": history,
+    return point_from_report(report, axis=axis, forces=len(forces), history=history,
+                             run_dir=run_dir if keep else None)
+
+
+def point_from_report(report: dict[str, Any], *, axis: str, forces: int, history: int,
+                      run_dir: Path | None) -> dict[str, Any]:
+    """The figures of one point kept from its monthly run report, with the machine's speed at
+    the time: the same national month took 1,207.2 s on one machine of this kind and 876.3 s on
+    another (docs/benchmarks.md, sessions 20 and 21), so a point means little without it."""
+    machine = report["machine"]
+    return {"axis": axis, "forces": forces, "history_months": history,
             "lake_extract_rows": report["lake_extract_rows"], "monthly_run": report["monthly_run"],
             "stages": {s: {k: v for k, v in row.items() if k != "detail"} for s, row in report["stages"].items()},
             "build_steps": report["build_steps"], "products": report["stages"]["render"]["detail"].get("products"),
-            "load_average": [report["machine"]["load_average_start"][0], report["machine"]["load_average_end"][0]],
-            "run_dir": str(run_dir) if keep else None}
+            "load_average": [machine["load_average_start"][0], machine["load_average_end"][0]],
+            "machine_speed_s": machine.get("speed_s"),
+            "run_dir": str(run_dir) if run_dir else None}
 
 
 def print_table(points: list[dict[str, Any]]) -> None:

@@ -145,3 +145,25 @@ def test_monthly_run_prints_where_each_dbt_step_spent_its_time(monkeypatch) -> N
     assert lines == ["dbt marts: thread-seconds data_test 42.5, model 194.5; slowest dim_persons 58.1",
                      "dbt staging+intermediate: thread-seconds -; slowest -"]
     assert module.dbt_node_lines({}) == []
+
+
+def test_growth_keeps_the_machine_speed_of_each_point(monkeypatch) -> None:
+    """A growth point says how fast the machine was when it ran: points from two machines of the
+    same kind differ by 1.4 times for the same month (docs/benchmarks.md, sessions 20 and 21)."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    _monthly_run(monkeypatch)
+    spec = spec_from_file_location("growth", REPO / "benchmarks" / "growth.py")
+    growth = module_from_spec(spec)
+    spec.loader.exec_module(growth)
+    stage = {"wall_s": 1.0, "cpu_s": 1.0, "peak_rss_mib": 10, "detail": {"products": 4}}
+    report = {"lake_extract_rows": 123, "monthly_run": {"wall_s": 5.0}, "build_steps": {"build_month_s": 1.0},
+              "stages": {"build": stage, "render": stage},
+              "machine": {"load_average_start": [1.5, 1.0, 1.0], "load_average_end": [2.0, 1.0, 1.0],
+                          "speed_s": {"python_s": 0.17, "duckdb_s": 0.18}}}
+
+    point = growth.point_from_report(report, axis="forces", forces=9, history=12, run_dir=None)
+
+    assert point["machine_speed_s"] == {"python_s": 0.17, "duckdb_s": 0.18}
+    assert point["products"] == 4 and point["load_average"] == [1.5, 2.0] and point["run_dir"] is None
+    assert "detail" not in point["stages"]["build"]
