@@ -21,13 +21,21 @@ def _profile(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300, cwd=REPO)
 
 
-def _compiled_dim_persons(warehouse: Path) -> Path:
+def _benchmark_script(name: str, monkeypatch=None):
+    """benchmarks/<name>.py as a module; with ``monkeypatch`` it is also in sys.modules for the
+    test (monthly_run's dataclasses look their module up, and growth imports monthly_run)."""
     from importlib.util import module_from_spec, spec_from_file_location
 
-    spec = spec_from_file_location("model_profile", MODEL_PROFILE)
+    spec = spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
     module = module_from_spec(spec)
+    if monkeypatch is not None:
+        monkeypatch.setitem(sys.modules, name, module)
     spec.loader.exec_module(module)
-    return module.compiled_sql(warehouse, "dim_persons")
+    return module
+
+
+def _compiled_dim_persons(warehouse: Path) -> Path:
+    return _benchmark_script("model_profile").compiled_sql(warehouse, "dim_persons")
 
 
 def test_compiled_sql_is_the_model_not_its_unit_tests(built_warehouse: tuple[Path, str, Path]) -> None:
@@ -108,13 +116,7 @@ def test_blocking_profile_counts_the_pairs_of_each_rule_and_of_a_shorter_history
 
 
 def _monthly_run(monkeypatch):
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    spec = spec_from_file_location("monthly_run", REPO / "benchmarks" / "monthly_run.py")
-    module = module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "monthly_run", module)  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return _benchmark_script("monthly_run", monkeypatch)
 
 
 def test_monthly_run_reports_what_its_figures_depend_on(monkeypatch) -> None:
@@ -150,12 +152,8 @@ def test_monthly_run_prints_where_each_dbt_step_spent_its_time(monkeypatch) -> N
 def test_growth_keeps_the_machine_speed_of_each_point(monkeypatch) -> None:
     """A growth point says how fast the machine was when it ran: points from two machines of the
     same kind differ by 1.4 times for the same month (docs/benchmarks.md, sessions 20 and 21)."""
-    from importlib.util import module_from_spec, spec_from_file_location
-
     _monthly_run(monkeypatch)
-    spec = spec_from_file_location("growth", REPO / "benchmarks" / "growth.py")
-    growth = module_from_spec(spec)
-    spec.loader.exec_module(growth)
+    growth = _benchmark_script("growth", monkeypatch)
     stage = {"wall_s": 1.0, "cpu_s": 1.0, "peak_rss_mib": 10, "detail": {"products": 4}}
     report = {"lake_extract_rows": 123, "monthly_run": {"wall_s": 5.0}, "build_steps": {"build_month_s": 1.0},
               "stages": {"build": stage, "render": stage},
